@@ -1,0 +1,1 @@
+"""mxjax: the Apache MXNet 1.x Python API on JAX."""

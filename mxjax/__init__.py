@@ -1,1 +1,38 @@
-"""mxjax: the Apache MXNet 1.x Python API on JAX."""
+"""mxjax: the Apache MXNet 1.x Python API on JAX/XLA.
+
+``import mxjax as mx`` gives ``mx.nd``, ``mx.autograd``, ``mx.random``, ``mx.cpu()`` ...
+with MXNet 1.9.1's behaviour. MXNet computes in float64 and int64 when asked to, so
+mxjax turns on JAX's 64-bit mode at import; every MXNet default (``nd.array``,
+``nd.zeros``, initializers, ...) is still float32, and Python scalars stay weakly typed,
+so nothing is promoted to 64 bits unless a 64-bit array is involved.
+"""
+
+import jax as _jax
+
+_jax.config.update("jax_enable_x64", True)
+
+from . import (  # noqa: E402  # noqa: E402
+    autograd,
+    base,
+    context,
+    ndarray,  # noqa: E402
+    random,
+)
+from . import ndarray as nd  # noqa: E402
+from .base import MXNetError  # noqa: E402,F401
+from .context import (  # noqa: E402,F401
+    Context,
+    cpu,
+    cpu_pinned,
+    current_context,
+    gpu,
+    gpu_memory_info,
+    num_gpus,
+)
+
+for _name in ndarray.random.__all__:  # mx.random.uniform & co, as in MXNet
+    setattr(random, _name, getattr(ndarray.random, _name))
+
+__version__ = "1.9.1"
+__all__ = ["nd", "ndarray", "autograd", "random", "base", "context", "Context", "cpu", "gpu",
+           "cpu_pinned", "num_gpus", "current_context", "gpu_memory_info", "MXNetError"]

@@ -1,0 +1,454 @@
+"""Automatic differentiation with MXNet's imperative API (``mx.autograd``).
+
+While recording, every operator call still runs eagerly, and its output NDArrays keep a
+reference to a ``Node``: the pure function that produced them, a hashable key naming that
+function (operator name plus static attributes), and where each input came from (another
+node's output, a marked variable, or a constant). ``backward`` walks the graph from the
+heads, replays it as ONE pure function of the variables and constants, and runs
+``jax.vjp`` of it under ``jax.jit``. The compiled backward is cached by the graph's
+structure (node keys and wiring); JAX's own cache handles shapes and dtypes. A training
+loop that records the same graph each step therefore compiles its backward once.
+"""
+
+import functools
+import itertools
+import threading
+import weakref
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .base import MXNetError
+
+__all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
+           "set_recording", "set_training", "mark_variables", "backward", "grad",
+           "Function", "get_symbol"]
+
+_state = threading.local()
+
+_NOT_IN_GRAPH = (
+    "Check failed: !AGInfo::IsNone(*i): Cannot differentiate node because it is not in a "
+    "computational graph. You need to set is_recording to true or use autograd.record() to "
+    "save computational graphs for backward. If you want to differentiate the same graph "
+    "twice, you need to pass retain_graph=True to backward.")
+
+_INPLACE_IN_GRAPH = (
+    "Check failed: AGInfo::IsNone(*output): Assigning to NDArrays that are already in a "
+    "computational graph will cause undefined behavior when evaluating gradients. Please "
+    "call backward first to clear the graph or do this out side of a record section. Also "
+    "note that you cannot use inplace operations like +=, *=, relu(x, out=x), y[idx]=x, "
+    "etc inside a record section.")
+
+
+def is_recording():
+    return getattr(_state, "recording", False)
+
+
+def is_training():
+    return getattr(_state, "training", False)
+
+
+def set_recording(is_recording):  # noqa: F811 - MXNet's argument name
+    """Set the recording state; returns the previous one."""
+    prev = getattr(_state, "recording", False)
+    _state.recording = bool(is_recording)
+    return prev
+
+
+def set_training(train_mode):
+    """Set the training state; returns the previous one."""
+    prev = getattr(_state, "training", False)
+    _state.training = bool(train_mode)
+    return prev
+
+
+class _RecordingStateScope:
+    """Sets recording and/or training state inside a ``with`` block (``None``: unchanged)."""
+
+    def __init__(self, is_record, train_mode):
+        self._enter_is_record = is_record
+        self._enter_train_mode = train_mode
+        self._prev = None
+
+    def __enter__(self):
+        self._prev = (is_recording(), is_training())
+        if self._enter_is_record is not None:
+            set_recording(self._enter_is_record)
+        if self._enter_train_mode is not None:
+            set_training(self._enter_train_mode)
+
+    def __exit__(self, *exc):
+        set_recording(self._prev[0])
+        set_training(self._prev[1])
+
+
+def record(train_mode=True):
+    """Scope in which operations are recorded for differentiation."""
+    return _RecordingStateScope(True, train_mode)
+
+
+def pause(train_mode=False):
+    """Scope in which nothing is recorded."""
+    return _RecordingStateScope(False, train_mode)
+
+
+def train_mode():
+    """Scope with training-mode behaviour (Dropout, BatchNorm), recording unchanged."""
+    return _RecordingStateScope(None, True)
+
+
+def predict_mode():
+    """Scope with inference-mode behaviour, recording unchanged."""
+    return _RecordingStateScope(None, False)
+
+
+# ---------------------------------------------------------------------------------------
+# The recorded graph
+
+class Node:
+    """One recorded computation: ``fn(*inputs) -> tuple of outputs``.
+
+    ``inputs`` holds ``("node", node, i)``, ``("var", ndarray, value)`` or
+    ``("const", value)`` entries; it is ``None`` once the graph has been freed.
+    """
+
+    __slots__ = ("fn", "key", "inputs", "keepalive", "on_backward", "__weakref__")
+
+    def __init__(self, fn, key, inputs, keepalive=None):
+        self.fn, self.key, self.inputs, self.keepalive = fn, key, inputs, keepalive
+        self.on_backward = None  # MXNet updates BatchNorm's running stats in backward
+
+
+def _entry(x):
+    """Graph entry for one input (an NDArray or a raw value) and whether it is tracked."""
+    node = getattr(x, "_node", None)
+    if node is not None:
+        if node[0].inputs is None:
+            return ("const", x._data), False
+        return ("node", *node), True
+    if getattr(x, "_grad_req", None) is not None:
+        return ("var", x, x._data), True
+    if hasattr(x, "_data"):
+        return ("const", x._data), False
+    return ("const", x), False
+
+
+def record_node(fn, key, inputs, outputs, keepalive=None):
+    """Attach a node producing ``outputs`` (NDArrays) if any input is tracked."""
+    entries, tracked = [], False
+    for x in inputs:
+        e, t = _entry(x)
+        entries.append(e)
+        tracked |= t
+    if not tracked:
+        return None
+    node = Node(fn, key, tuple(entries), keepalive)
+    for i, out in enumerate(outputs):
+        out._node = (node, i)
+    return node
+
+
+def check_inplace(target):
+    """MXNet forbids writing into an array that is part of a recorded graph."""
+    if is_recording() and (target._node is not None or target._grad_req is not None):
+        raise MXNetError(_INPLACE_IN_GRAPH)
+
+
+class _Plan:
+    """A graph flattened in topological order, ready to be replayed as a pure function."""
+
+    def __init__(self, heads):
+        self.nodes, self.steps = [], []
+        self.vars, self.var_values, self.consts = [], [], []
+        self._node_pos, self._var_pos = {}, {}
+        self.heads = tuple(self._wire_head(h) for h in heads)
+        self.diff = tuple(i for i, v in enumerate(self.vars)
+                          if v._grad_req != "null" and _is_float(self.var_values[i]))
+        self.key = (tuple(self.steps), self.heads, self.diff)
+
+    def _wire_head(self, head):
+        entry, tracked = _entry(head)
+        if not tracked:
+            raise MXNetError(_NOT_IN_GRAPH)
+        return self._wire(entry)
+
+    def _wire(self, entry):
+        kind = entry[0]
+        if kind == "node":
+            return ("n", self._visit(entry[1]), entry[2])
+        if kind == "var":
+            arr = entry[1]
+            if id(arr) not in self._var_pos:
+                self._var_pos[id(arr)] = len(self.vars)
+                self.vars.append(arr)
+                self.var_values.append(entry[2])
+            return ("v", self._var_pos[id(arr)])
+        self.consts.append(entry[1])
+        return ("c", len(self.consts) - 1)
+
+    def _visit(self, root):
+        # Iterative post-order DFS: graphs from long loops are deeper than Python's stack.
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in self._node_pos:
+                continue
+            if node.inputs is None:
+                raise MXNetError(_NOT_IN_GRAPH)
+            if not expanded:
+                stack.append((node, True))
+                stack.extend((e[1], False) for e in node.inputs
+                             if e[0] == "node" and id(e[1]) not in self._node_pos)
+                continue
+            wiring = tuple(self._wire(e) for e in node.inputs)
+            self._node_pos[id(node)] = len(self.nodes)
+            self.nodes.append(node)
+            self.steps.append((node.key, wiring))
+        return self._node_pos[id(root)]
+
+    def free(self):
+        for node in self.nodes:
+            node.inputs = None
+            node.keepalive = None
+
+
+def _is_float(value):
+    return value is not None and jnp.issubdtype(value.dtype, jnp.inexact)
+
+
+def _replay(fns, steps, heads, var_values, consts):
+    env = []
+
+    def resolve(w):
+        if w[0] == "n":
+            return env[w[1]][w[2]]
+        return var_values[w[1]] if w[0] == "v" else consts[w[1]]
+
+    for fn, (_, wiring) in zip(fns, steps):
+        env.append(fn(*[resolve(w) for w in wiring]))
+    return [resolve(h) for h in heads]
+
+
+def _make_gradient_fn(fns, steps, heads, diff):
+    """Pure ``(var_values, consts, head_grads) -> grads of the diff variables``."""
+
+    def gradient(var_values, consts, head_grads):
+        def forward(diff_values):
+            values = list(var_values)
+            for i, v in zip(diff, diff_values):
+                values[i] = v
+            return _replay(fns, steps, heads, values, consts)
+
+        _, vjp = jax.vjp(forward, [var_values[i] for i in diff])
+        return vjp(head_grads)[0]
+
+    return gradient
+
+
+_compiled = {}
+_compile_count = itertools.count()
+
+
+def _gradient_fns(plan):
+    """(pure, jitted) gradient function for this graph structure, built once per key."""
+    hit = _compiled.get(plan.key)
+    if hit is None:
+        pure = _make_gradient_fn([n.fn for n in plan.nodes], plan.steps, plan.heads, plan.diff)
+        hit = _compiled[plan.key] = (pure, jax.jit(pure))
+        next(_compile_count)
+    return hit
+
+
+def _head_grads(heads, head_grads):
+    if head_grads is None:
+        head_grads = [None] * len(heads)
+    elif not isinstance(head_grads, (list, tuple)):
+        head_grads = [head_grads]
+    if len(head_grads) != len(heads):
+        raise MXNetError(f"backward: got {len(head_grads)} head gradients for "
+                         f"{len(heads)} heads")
+    out = []
+    for h, g in zip(heads, head_grads):
+        value = h._data
+        if g is None:
+            out.append(jnp.ones(value.shape, value.dtype))
+        else:
+            gv = getattr(g, "_data", g)
+            if tuple(gv.shape) != tuple(value.shape):
+                raise MXNetError(f"backward: head_grads has shape {tuple(gv.shape)}, "
+                                 f"expected {tuple(value.shape)} (the head's shape)")
+            out.append(jnp.asarray(gv, value.dtype))
+    return out
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def backward(heads, head_grads=None, retain_graph=False, train_mode=True):  # noqa: ARG001
+    """Compute the gradients of ``heads`` into the ``.grad`` of the marked variables.
+
+    ``train_mode`` is accepted for compatibility: each operator's training behaviour was
+    fixed when it was recorded.
+    """
+    heads = _as_list(heads)
+    plan = _Plan(heads)
+    hg = _head_grads(heads, head_grads)
+    if plan.diff:
+        _, jitted = _gradient_fns(plan)
+        grads = jitted(plan.var_values, plan.consts, hg)
+        for i, g in zip(plan.diff, grads):
+            plan.vars[i]._accumulate_grad(g)
+    for node in plan.nodes:
+        if node.on_backward is not None:
+            node.on_backward()
+    if not retain_graph:
+        plan.free()
+
+
+def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,
+         train_mode=True):  # noqa: ARG001
+    """Gradients of ``heads`` with respect to ``variables``, returned as new NDArrays.
+
+    With ``create_graph=True`` the returned gradients are themselves recorded, so they
+    can be differentiated again (higher-order gradients).
+    """
+    from .ndarray.ndarray import NDArray
+
+    heads = _as_list(heads)
+    single = not isinstance(variables, (list, tuple))
+    variables = _as_list(variables)
+    for v in variables:
+        if v._grad_req is None:
+            raise MXNetError("grad: every variable must be marked with attach_grad() or "
+                             "mark_variables() before recording")
+    if retain_graph is None:
+        retain_graph = create_graph
+    plan = _Plan(heads)
+    hg = _head_grads(heads, head_grads)
+    want = []
+    for v in variables:
+        pos = plan._var_pos.get(id(v))
+        if pos is None or pos not in plan.diff:
+            raise MXNetError("grad: a variable is not part of the graph of the heads")
+        want.append(plan.diff.index(pos))
+    pure, jitted = _gradient_fns(plan)
+    grads = jitted(plan.var_values, plan.consts, hg)
+    results = [NDArray._wrap(grads[i], v.context) for i, v in zip(want, variables)]
+    if create_graph:
+        _record_gradient_node(plan, pure, hg, head_grads, want, results)
+    if not retain_graph:
+        plan.free()
+    return results[0] if single and len(results) == 1 else results
+
+
+def _record_gradient_node(plan, pure, head_values, head_grads, want, results):
+    n_vars, n_consts = len(plan.vars), len(plan.consts)
+    head_inputs = list(head_grads) if isinstance(head_grads, (list, tuple)) else head_values
+
+    def fn(*args):
+        grads = pure(list(args[:n_vars]), list(args[n_vars:n_vars + n_consts]),
+                     list(args[n_vars + n_consts:]))
+        return tuple(grads[i] for i in want)
+
+    inputs = [*plan.vars, *plan.consts,
+              *[h if h is not None else v for h, v in zip(_pad(head_inputs, head_values),
+                                                          head_values)]]
+    with _RecordingStateScope(True, None):
+        record_node(fn, ("grad", plan.key, tuple(want)), inputs, results)
+
+
+def _pad(seq, like):
+    seq = list(seq) if seq is not None else []
+    return seq + [None] * (len(like) - len(seq))
+
+
+def mark_variables(variables, gradients, grad_reqs="write"):
+    """Mark NDArrays as variables whose gradients go into ``gradients``."""
+    variables, gradients = _as_list(variables), _as_list(gradients)
+    reqs = [grad_reqs] * len(variables) if isinstance(grad_reqs, str) else list(grad_reqs)
+    if not len(variables) == len(gradients) == len(reqs):
+        raise MXNetError("mark_variables: variables, gradients and grad_reqs differ in length")
+    for var, g, req in zip(variables, gradients, reqs):
+        var._mark_variable(g, req)
+
+
+def get_symbol(x):
+    """Recorded history as a Symbol: needs ``mx.sym``, which mxjax does not have yet."""
+    raise NotImplementedError("autograd.get_symbol needs mx.sym, which mxjax does not "
+                              "implement yet")
+
+
+# ---------------------------------------------------------------------------------------
+# Custom functions
+
+_live_functions = weakref.WeakValueDictionary()
+_function_tokens = itertools.count(1)
+
+
+class Function:
+    """A custom differentiable function: subclass and define ``forward`` and ``backward``.
+
+    ``forward`` runs eagerly (not recorded) and may leave JAX, e.g. through ``asnumpy()``.
+    In the recorded graph the function is one node whose gradient calls ``backward`` on
+    the host through ``jax.pure_callback``, so graphs containing it still compile.
+    """
+
+    def __init__(self):
+        self._saved_tensors = ()
+
+    def save_for_backward(self, *args):
+        self._saved_tensors = args
+
+    @property
+    def saved_tensors(self):
+        return self._saved_tensors
+
+    def forward(self, *inputs):
+        raise NotImplementedError
+
+    def backward(self, *output_grads):
+        raise NotImplementedError
+
+    def __call__(self, *inputs):
+        with pause(train_mode=is_training()):
+            outputs = self.forward(*inputs)
+        single = not isinstance(outputs, (list, tuple))
+        outputs = _as_list(outputs)
+        if is_recording():
+            token = next(_function_tokens)
+            _live_functions[token] = self
+            fn = _function_node_fn(len(inputs), len(outputs))
+            record_node(fn, ("Function", len(inputs), len(outputs)),
+                        [*inputs, *[o._data for o in outputs], np.int64(token)],
+                        outputs, keepalive=self)
+        return outputs[0] if single else tuple(outputs)
+
+
+@functools.cache
+def _function_node_fn(n_in, n_out):
+    @jax.custom_vjp
+    def node(*args):
+        return tuple(args[n_in:n_in + n_out])
+
+    def fwd(*args):
+        return node(*args), (args[:n_in], args[-1])
+
+    def bwd(res, out_grads):
+        xs, token = res
+        shapes = [jax.ShapeDtypeStruct(x.shape, x.dtype) for x in xs]
+        in_grads = jax.pure_callback(_host_backward, shapes, token, *out_grads)
+        return (*in_grads, *[jnp.zeros_like(g) for g in out_grads], None)
+
+    node.defvjp(fwd, bwd)
+    return node
+
+
+def _host_backward(token, *out_grads):
+    from .ndarray.ndarray import NDArray
+
+    func = _live_functions[int(token)]
+    with pause():
+        grads = func.backward(*[NDArray._wrap(jnp.asarray(g)) for g in out_grads])
+    return [np.asarray(g.asnumpy() if hasattr(g, "asnumpy") else g) for g in _as_list(grads)]

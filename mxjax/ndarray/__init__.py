@@ -1,0 +1,13 @@
+"""``mx.nd``: NDArray and every operator of the registry as an eager function."""
+
+from .. import operator as _operator  # noqa: F401  (registers every operator)
+from . import _internal, contrib, linalg, op
+from . import register as _register
+
+_register.populate({"op": op, "_internal": _internal, "contrib": contrib, "linalg": linalg})
+
+from . import random as random  # noqa: E402
+from .ndarray import *  # noqa: E402,F401,F403
+from .ndarray import NDArray  # noqa: E402,F401
+from .op import *  # noqa: E402,F401,F403  (the Python-level functions below take priority)
+from .utils import array, empty, load, load_frombuffer, save, zeros  # noqa: E402,F401

@@ -1,0 +1,648 @@
+"""``NDArray``: a mutable handle over an immutable ``jax.Array``.
+
+Writes (``x[:] = v``, ``x += 1``, ``out=x``) rebind the handle to a new array. A view
+(``x[1:3]``, ``x[i]``, ``x.reshape(...)``, ``x.detach()``) holds no data of its own: it
+reads through its root array, and writing into it rewrites the root, so both sides see
+every write, as with MXNet's shared memory.
+"""
+
+import functools
+import operator
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import autograd
+from ..base import MXNetError, numeric_types
+from ..context import Context, context_of_device, current_context
+from . import indexing
+
+__all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "linspace",
+           "eye", "waitall", "concatenate", "moveaxis", "dtype_np",
+           "add", "subtract", "multiply", "divide", "true_divide", "modulo", "power",
+           "maximum", "minimum", "equal", "not_equal", "greater", "greater_equal", "lesser",
+           "lesser_equal", "logical_and", "logical_or", "logical_xor"]
+
+_DTYPES = {np.dtype(t) for t in ("float16", "float32", "float64", "uint8", "int8", "int32",
+                                 "int64", "bool")}
+
+
+def dtype_np(dtype, default="float32"):
+    """MXNet dtype argument (name, numpy type or dtype) -> ``np.dtype``."""
+    if dtype is None:
+        return np.dtype(default)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"data type {dtype!r} not understood") from None
+    if dt not in _DTYPES:
+        raise TypeError(f"data type {dt.name} is not supported by MXNet NDArray")
+    return dt
+
+
+def _op(name):
+    from . import _internal, op
+    return getattr(_internal if name.startswith("_") else op, name)
+
+
+def _ctx_of(value):
+    devices = getattr(value, "devices", None)
+    if devices is None:  # a tracer (inside jit): context is whatever is current
+        return current_context()
+    return context_of_device(next(iter(value.devices())))
+
+
+class NDArray:
+    """An n-dimensional array with MXNet 1.x semantics, backed by JAX."""
+
+    __slots__ = ("_value", "_ctx", "_root", "_steps", "_cache", "_version", "_node",
+                 "_grad", "_grad_req", "__weakref__")
+    __array_priority__ = 1000.0
+
+    def __init__(self, value, ctx=None):
+        self._value = value
+        self._ctx = ctx
+        self._root = None
+        self._steps = ()
+        self._cache = None
+        self._version = 0
+        self._node = None
+        self._grad = None
+        self._grad_req = None
+
+    @classmethod
+    def _wrap(cls, value, ctx=None):
+        return cls(value, ctx)
+
+    # ---- data access -------------------------------------------------------------------
+    @property
+    def _data(self):
+        """The current ``jax.Array`` (for a view: read through its root)."""
+        root = self._root
+        if root is None:
+            return self._value
+        if self._cache is None or self._cache[0] != root._version:
+            self._cache = (root._version, _read_view(self._steps)(root._value))
+        return self._cache[1]
+
+    def _set_data(self, value):
+        """Rebind to ``value`` (already of this shape and dtype); a view writes its root."""
+        root = self._root
+        if root is None:
+            self._value = value
+            self._version += 1
+        else:
+            root._set_data(_write_view(self._steps)(root._value, value))
+
+    def _make_view(self, step):
+        root = self._root if self._root is not None else self
+        view = NDArray(None, self._ctx)
+        view._root, view._steps = root, self._steps + (step,)
+        return view
+
+    # ---- properties --------------------------------------------------------------------
+    @property
+    def shape(self):
+        return tuple(self._data.shape)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def dtype(self):
+        return np.dtype(self._data.dtype).type  # MXNet: the numpy type class
+
+    @property
+    def context(self):
+        if self._ctx is None:
+            self._ctx = _ctx_of(self._data)
+        return self._ctx
+
+    ctx = context
+
+    @property
+    def stype(self):
+        return "default"
+
+    @property
+    def T(self):
+        if self.ndim < 2:
+            return self
+        return _op("transpose")(self)
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @property
+    def handle(self):
+        return self
+
+    @property
+    def writable(self):
+        return True
+
+    # ---- conversion --------------------------------------------------------------------
+    def asnumpy(self):
+        return np.array(self._data)
+
+    def asscalar(self):
+        if self.size != 1:
+            raise ValueError("The current array is not a scalar")
+        return self.asnumpy().reshape(())[()]
+
+    def astype(self, dtype, copy=True):
+        dt = dtype_np(dtype)
+        if not copy and dt == np.dtype(self.dtype):
+            return self
+        return _op("cast")(self, dtype=dt.name)
+
+    def copy(self):
+        return self.copyto(self.context)
+
+    def copyto(self, other):
+        if isinstance(other, NDArray):
+            if other is self:
+                return self
+            if other.shape != self.shape:
+                raise MXNetError(f"copyto: shape mismatch, source {self.shape}, "
+                                 f"target {other.shape}")
+            other._assign(self)
+            return other
+        ctx = Context(other)
+        return NDArray(jax.device_put(self._data, ctx.jax_device), ctx)
+
+    def as_in_context(self, context):
+        return self if self.context == context else self.copyto(context)
+
+    def as_nd_ndarray(self):
+        return self
+
+    def tostype(self, stype):
+        if stype != "default":
+            raise NotImplementedError(f"mxjax stores arrays densely; stype {stype!r} is not "
+                                      "supported")
+        return self
+
+    def wait_to_read(self):
+        jax.block_until_ready(self._data)
+
+    def wait_to_write(self):
+        self.wait_to_read()
+
+    # ---- autograd ----------------------------------------------------------------------
+    def attach_grad(self, grad_req="write", stype=None):
+        if stype not in (None, "default"):
+            raise NotImplementedError("sparse gradients are not supported by mxjax")
+        self._mark_variable(zeros(self.shape, self.context, self.dtype), grad_req)
+
+    def _mark_variable(self, grad, grad_req):
+        if grad_req not in ("write", "add", "null"):
+            raise ValueError(f"grad_req must be 'write', 'add' or 'null', got {grad_req!r}")
+        self._grad, self._grad_req, self._node = grad, grad_req, None
+
+    def _accumulate_grad(self, g):
+        if self._grad_req == "add":
+            self._grad._set_data(self._grad._data + g)
+        elif self._grad_req == "write":
+            self._grad._set_data(g)
+
+    def detach(self):
+        view = self._make_view(("id", None))
+        return view
+
+    def backward(self, out_grad=None, retain_graph=False, train_mode=True):
+        autograd.backward([self], None if out_grad is None else [out_grad],
+                          retain_graph=retain_graph, train_mode=train_mode)
+
+    # ---- printing ----------------------------------------------------------------------
+    def __repr__(self):
+        shape_info = "x".join(str(d) for d in self.shape)
+        return f"\n{self.asnumpy()}\n<{type(self).__name__} {shape_info} @{self.context}>"
+
+    __str__ = __repr__
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __iter__(self):
+        for i in range(self.shape[0]):
+            yield self[i]
+
+    def __bool__(self):
+        n = self.size
+        if n == 0:
+            return False
+        if n == 1:
+            return bool(self.asscalar())
+        raise ValueError("The truth value of an NDArray with multiple elements is ambiguous.")
+
+    def __float__(self):
+        return float(self.asscalar())
+
+    def __int__(self):
+        return int(self.asscalar())
+
+    def __index__(self):
+        return operator.index(self.asscalar())
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.asnumpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def __hash__(self):
+        return id(self)
+
+    def __getstate__(self):
+        return {"data": self.asnumpy()}
+
+    def __setstate__(self, state):
+        NDArray.__init__(self, jnp.asarray(state["data"]))
+
+    # ---- shape ---------------------------------------------------------------------------
+    def reshape(self, *shape, **kwargs):
+        from ..operator.shape_rules import reshape_shape
+
+        if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+            shape = tuple(shape[0])
+        shape = kwargs.pop("shape", shape)
+        reverse = kwargs.pop("reverse", False)
+        if kwargs:
+            raise TypeError(f"reshape: unexpected keyword arguments {sorted(kwargs)}")
+        target = reshape_shape(self.shape, tuple(shape), reverse)
+        if autograd.is_recording():
+            return _op("Reshape")(self, shape=target)
+        return self._make_view(("reshape", target))
+
+    # ---- indexing ------------------------------------------------------------------------
+    def __getitem__(self, key):
+        if isinstance(key, NDArray) or not indexing.is_basic(key):
+            structure, arrays = indexing.split_advanced(key)
+            idx = [a if isinstance(a, NDArray) else NDArray(jnp.asarray(np.asarray(a)))
+                   for a in arrays]
+            return _op("_advanced_index")(self, *idx, structure=structure)
+        bkey = indexing.parse_basic(key, self.shape)
+        if bkey.contiguous and not autograd.is_recording():
+            return self._make_view(("index", bkey))
+        return _op("_basic_index")(self, key=bkey)
+
+    def __setitem__(self, key, value):
+        autograd.check_inplace(self)
+        shape, dt = self.shape, self._data.dtype
+        value = value._data if isinstance(value, NDArray) else jnp.asarray(value)
+        if isinstance(key, slice) and key == slice(None) or key is Ellipsis:
+            if value.shape != shape:
+                try:
+                    value = jnp.broadcast_to(value, shape)
+                except ValueError:
+                    raise MXNetError(f"__setitem__: value of shape {tuple(value.shape)} "
+                                     f"cannot be broadcast to {shape}") from None
+            self._set_data(value.astype(dt))
+            return
+        if isinstance(key, NDArray) or not indexing.is_basic(key):
+            structure, arrays = indexing.split_advanced(key)
+            idx = [a._data if isinstance(a, NDArray) else np.asarray(a) for a in arrays]
+            self._set_data(_set_advanced(structure)(self._data, value, *idx))
+            return
+        bkey = indexing.parse_basic(key, shape)
+        self._set_data(_set_basic(bkey)(self._data, value))
+
+    def _assign(self, other):
+        """``self[:] = other`` for an NDArray of the same shape (used by ``out=``)."""
+        value = other._data if isinstance(other, NDArray) else other
+        if tuple(value.shape) != self.shape:
+            raise MXNetError(f"out: result has shape {tuple(value.shape)}, but the out "
+                             f"array has shape {self.shape}")
+        self._set_data(value.astype(self._data.dtype))
+
+    def _inplace(self, fn, other):
+        autograd.check_inplace(self)
+        result = fn(self, other)
+        self._assign(result)
+        return self
+
+    # ---- arithmetic ----------------------------------------------------------------------
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def __sub__(self, other):
+        return subtract(self, other)
+
+    def __rsub__(self, other):
+        return subtract(other, self)
+
+    def __mul__(self, other):
+        return multiply(self, other)
+
+    def __rmul__(self, other):
+        return multiply(other, self)
+
+    def __truediv__(self, other):
+        return divide(self, other)
+
+    def __rtruediv__(self, other):
+        return divide(other, self)
+
+    def __mod__(self, other):
+        return modulo(self, other)
+
+    def __rmod__(self, other):
+        return modulo(other, self)
+
+    def __pow__(self, other):
+        return power(self, other)
+
+    def __rpow__(self, other):
+        return power(other, self)
+
+    def __matmul__(self, other):
+        return _op("dot")(self, other)
+
+    def __neg__(self):
+        return _op("negative")(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _op("abs")(self)
+
+    def __iadd__(self, other):
+        return self._inplace(add, other)
+
+    def __isub__(self, other):
+        return self._inplace(subtract, other)
+
+    def __imul__(self, other):
+        return self._inplace(multiply, other)
+
+    def __itruediv__(self, other):
+        return self._inplace(divide, other)
+
+    def __imod__(self, other):
+        return self._inplace(modulo, other)
+
+    def __ipow__(self, other):
+        return self._inplace(power, other)
+
+    def __eq__(self, other):
+        return equal(self, other)
+
+    def __ne__(self, other):
+        return not_equal(self, other)
+
+    def __gt__(self, other):
+        return greater(self, other)
+
+    def __ge__(self, other):
+        return greater_equal(self, other)
+
+    def __lt__(self, other):
+        return lesser(self, other)
+
+    def __le__(self, other):
+        return lesser_equal(self, other)
+
+
+# Methods that forward to the operator of the same name, as MXNet's NDArray does.
+_FORWARDED_METHODS = (
+    "reshape_like zeros_like ones_like broadcast_axes repeat pad swapaxes split split_v2 slice "
+    "slice_axis slice_like take one_hot pick sort topk argsort argmax argmax_channel argmin "
+    "clip abs sign flatten shape_array size_array expand_dims tile transpose flip "
+    "depth_to_space space_to_depth diag sum nansum prod nanprod mean max min norm round rint "
+    "fix floor ceil trunc sin cos tan arcsin arccos arctan degrees radians sinh cosh tanh "
+    "arcsinh arccosh arctanh exp expm1 log log10 log2 log1p sqrt rsqrt cbrt rcbrt square "
+    "reciprocal relu sigmoid softmax log_softmax softmin squeeze broadcast_to broadcast_like"
+).split()
+
+
+def _forwarding_method(name):
+    def method(self, *args, **kwargs):
+        return _op(name)(self, *args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = f"Same as ``mx.nd.{name}(self, ...)``."
+    return method
+
+
+for _name in _FORWARDED_METHODS:
+    setattr(NDArray, _name, _forwarding_method(_name))
+
+
+# ---- views and writes, compiled once per key --------------------------------------------
+def _apply_step(value, step):
+    kind, arg = step
+    if kind == "index":
+        return value[arg.jax_key()].reshape(arg.out_shape)
+    if kind == "reshape":
+        return value.reshape(arg)
+    return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_view(steps):
+    def read(root):
+        for step in steps:
+            root = _apply_step(root, step)
+        return root
+
+    return jax.jit(read)
+
+
+@functools.lru_cache(maxsize=4096)
+def _write_view(steps):
+    def write(root, value):
+        return _write_steps(root, steps, value)
+
+    return jax.jit(write)
+
+
+def _write_steps(parent, steps, value):
+    if not steps:
+        return value.astype(parent.dtype)
+    step, rest = steps[0], steps[1:]
+    child = _write_steps(_apply_step(parent, step), rest, value)
+    kind, arg = step
+    if kind == "index":
+        sliced_shape = parent[arg.jax_key()].shape
+        return parent.at[arg.jax_key()].set(child.reshape(sliced_shape))
+    if kind == "reshape":
+        return child.reshape(parent.shape)
+    return child
+
+
+@functools.lru_cache(maxsize=4096)
+def _set_basic(bkey):
+    def set_(data, value):
+        target = data[bkey.jax_key()]
+        value = jnp.broadcast_to(value.reshape(_squeeze_to(value.shape, target.shape)),
+                                 target.shape)
+        return data.at[bkey.jax_key()].set(value.astype(data.dtype))
+
+    return jax.jit(set_)
+
+
+def _squeeze_to(vshape, tshape):
+    # Allow writing a (1, n) value into an (n,) target and similar: drop leading 1s.
+    vshape = tuple(vshape)
+    while len(vshape) > len(tshape) and vshape[0] == 1:
+        vshape = vshape[1:]
+    return vshape
+
+
+@functools.lru_cache(maxsize=4096)
+def _set_advanced(structure):
+    def set_(data, value, *idx):
+        key = indexing.build_advanced(structure, idx)
+        return data.at[key].set(value.astype(data.dtype))
+
+    return jax.jit(set_)
+
+
+# ---- creation ---------------------------------------------------------------------------
+def array(source_array, ctx=None, dtype=None):
+    """An NDArray from any array-like. MXNet: float32 unless ``source_array`` is an
+    NDArray (which keeps its dtype) or ``dtype`` is given."""
+    if isinstance(source_array, NDArray):
+        dt = dtype_np(dtype, default=np.dtype(source_array.dtype))
+        value = source_array._data
+    else:
+        dt = dtype_np(dtype)
+        try:
+            value = np.asarray(source_array, dtype=dt)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"source_array must be array like object: {e}") from None
+    ctx = Context(ctx) if ctx is not None else current_context()
+    return NDArray(jax.device_put(jnp.asarray(value, dtype=dt), ctx.jax_device), ctx)
+
+
+def _creation(name, **attrs):
+    return _op(name)(**attrs)
+
+
+def empty(shape, ctx=None, dtype=None):
+    return zeros(shape, ctx, dtype)
+
+
+def zeros(shape, ctx=None, dtype=None, **kwargs):
+    return _creation("_zeros", shape=_shape(shape), ctx=ctx, dtype=dtype_np(dtype).name,
+                     **kwargs)
+
+
+def ones(shape, ctx=None, dtype=None, **kwargs):
+    return _creation("_ones", shape=_shape(shape), ctx=ctx, dtype=dtype_np(dtype).name,
+                     **kwargs)
+
+
+def full(shape, val, ctx=None, dtype="float32", out=None):
+    result = _creation("_full", shape=_shape(shape), value=float(val), ctx=ctx,
+                       dtype=dtype_np(dtype).name)
+    if out is not None:
+        out._assign(result)
+        return out
+    return result
+
+
+def arange(start, stop=None, step=1.0, repeat=1, infer_range=None, ctx=None,
+           dtype="float32"):
+    return _creation("_arange", start=start, stop=stop, step=step, repeat=repeat, ctx=ctx,
+                     dtype=dtype_np(dtype).name)
+
+
+def linspace(start, stop, num, endpoint=True, ctx=None, dtype="float32"):
+    return _creation("_linspace", start=start, stop=stop, num=num, endpoint=endpoint, ctx=ctx,
+                     dtype=dtype_np(dtype).name)
+
+
+def eye(N, M=0, k=0, ctx=None, dtype=None, **kwargs):
+    return _creation("_eye", N=N, M=M, k=k, ctx=ctx, dtype=dtype_np(dtype).name, **kwargs)
+
+
+def _shape(shape):
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+
+
+def waitall():
+    """Wait until every pending computation has finished."""
+    jax.effects_barrier()
+
+
+def concatenate(arrays, axis=0, always_copy=True):
+    return _op("concat")(*arrays, dim=axis)
+
+
+def moveaxis(tensor, source, destination):
+    axes = list(range(tensor.ndim))
+    src, dst = source % tensor.ndim, destination % tensor.ndim
+    axes.insert(dst, axes.pop(src))
+    return _op("transpose")(tensor, axes=tuple(axes))
+
+
+# ---- binary operators: NDArray x NDArray broadcasts, NDArray x scalar uses a scalar op ----
+def _binary(array_op, scalar_op, rscalar_op, py_fn, lhs, rhs):
+    if isinstance(lhs, numeric_types):
+        if isinstance(rhs, numeric_types):
+            return py_fn(lhs, rhs)
+        return _op(rscalar_op or scalar_op)(rhs, scalar=float(lhs))
+    if isinstance(rhs, numeric_types):
+        return _op(scalar_op)(lhs, scalar=float(rhs))
+    if not isinstance(rhs, NDArray):
+        raise TypeError(f"type {type(rhs)} not supported")
+    return _op(array_op)(lhs, rhs)
+
+
+def _make_binary(name, array_op, scalar_op, rscalar_op, py_fn):
+    fn = functools.partial(_binary, array_op, scalar_op, rscalar_op, py_fn)
+
+    def binary(lhs, rhs):
+        return fn(lhs, rhs)
+
+    binary.__name__ = name
+    binary.__doc__ = (f"``{name}(lhs, rhs)``: ``{array_op}`` for two NDArrays (broadcasting), "
+                      f"``{scalar_op}`` when one side is a scalar.")
+    return binary
+
+
+def _cmp(fn):
+    return lambda a, b: float(fn(a, b))
+
+
+add = _make_binary("add", "broadcast_add", "_plus_scalar", None, operator.add)
+subtract = _make_binary("subtract", "broadcast_sub", "_minus_scalar", "_rminus_scalar",
+                        operator.sub)
+multiply = _make_binary("multiply", "broadcast_mul", "_mul_scalar", None, operator.mul)
+divide = _make_binary("divide", "broadcast_div", "_div_scalar", "_rdiv_scalar",
+                      operator.truediv)
+true_divide = divide
+modulo = _make_binary("modulo", "broadcast_mod", "_mod_scalar", "_rmod_scalar", operator.mod)
+power = _make_binary("power", "broadcast_power", "_power_scalar", "_rpower_scalar",
+                     operator.pow)
+maximum = _make_binary("maximum", "broadcast_maximum", "_maximum_scalar", None, max)
+minimum = _make_binary("minimum", "broadcast_minimum", "_minimum_scalar", None, min)
+equal = _make_binary("equal", "broadcast_equal", "_equal_scalar", None, _cmp(operator.eq))
+not_equal = _make_binary("not_equal", "broadcast_not_equal", "_not_equal_scalar", None,
+                         _cmp(operator.ne))
+greater = _make_binary("greater", "broadcast_greater", "_greater_scalar", "_lesser_scalar",
+                       _cmp(operator.gt))
+greater_equal = _make_binary("greater_equal", "broadcast_greater_equal",
+                             "_greater_equal_scalar", "_lesser_equal_scalar",
+                             _cmp(operator.ge))
+lesser = _make_binary("lesser", "broadcast_lesser", "_lesser_scalar", "_greater_scalar",
+                      _cmp(operator.lt))
+lesser_equal = _make_binary("lesser_equal", "broadcast_lesser_equal", "_lesser_equal_scalar",
+                            "_greater_equal_scalar", _cmp(operator.le))
+logical_and = _make_binary("logical_and", "broadcast_logical_and", "_logical_and_scalar", None,
+                           lambda a, b: float(bool(a) and bool(b)))
+logical_or = _make_binary("logical_or", "broadcast_logical_or", "_logical_or_scalar", None,
+                          lambda a, b: float(bool(a) or bool(b)))
+logical_xor = _make_binary("logical_xor", "broadcast_logical_xor", "_logical_xor_scalar", None,
+                           lambda a, b: float(bool(a) != bool(b)))

@@ -1,0 +1,3 @@
+"""``mx.nd.random``: sampling functions over the registry's random operators."""
+
+__all__ = []

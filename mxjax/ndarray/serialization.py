@@ -1,0 +1,300 @@
+"""MXNet's binary NDArray file format, as written by ``mx.nd.save`` and ``save_parameters``.
+
+Pure Python + numpy, so weights move both ways between MXNet 1.9.1 and mxjax. Every integer
+is little-endian::
+
+    file   := u64 0x112 | u64 0 (reserved) | u64 n | array * n | u64 k | name * k   (k is 0 or n)
+    name   := u64 nbytes | utf-8 bytes
+    shape  := i32 ndim | i64 dim * ndim
+    ctx    := i32 dev_type | i32 dev_id
+    array  := u32 magic | body, where magic is
+      V2 0xF993FAC9 (what MXNet 1.9.1 writes) or V3 0xF993FACA (the same, saved under numpy
+      shape semantics, where ndim -1 means unknown and ndim 0 is a scalar):
+          i32 stype | [shape storage_shape] | shape | ctx | i32 dtype
+          | [i32 aux_dtype | shape aux_shape] * naux | data | aux_data * naux
+        stype 0 is dense (naux 0); 1 row_sparse (naux 1: row indices); 2 csr (naux 2: indptr,
+        indices). The data of a sparse array holds storage_shape elements, not shape.
+      V1 0xF993FAC8:                 shape | ctx | i32 dtype | data
+      V0 (the magic is ndim itself): u32 dim * ndim | ctx | i32 dtype | data
+
+A V2 array whose ndim is 0 (V1/V3: whose shape is unknown) is an empty NDArray handle and has
+nothing after its shape. Sparse arrays are decoded to dense numpy arrays; the device context is
+read and ignored (everything loads to the host).
+"""
+
+import contextlib
+import math
+import os
+import secrets
+import struct
+
+import numpy as np
+from ml_dtypes import bfloat16
+
+from ..base import MXNetError
+
+__all__ = ["dumps", "loads", "save", "load"]
+
+_LIST_MAGIC = 0x112
+_V1_MAGIC = 0xF993FAC8
+_V2_MAGIC = 0xF993FAC9
+_V3_MAGIC = 0xF993FACA
+_MAX_LEGACY_NDIM = 32  # a larger V0 "magic" is taken for corruption, not for a rank
+_CPU = 1
+
+# mshadow's type flags that MXNet 1.9.1 can save and load (8-11 are not readable by it)
+_DTYPES = {0: "float32", 1: "float64", 2: "float16", 3: "uint8", 4: "int32", 5: "int8",
+           6: "int64", 7: "bool", 12: "bfloat16"}
+_FLAG_OF_NAME = {name: flag for flag, name in _DTYPES.items()}
+_NUM_AUX = {0: 0, 1: 1, 2: 2}  # storage type -> number of auxiliary arrays
+
+
+def _dtype(name):
+    return np.dtype(bfloat16) if name == "bfloat16" else np.dtype(name)
+
+
+# ---------------------------------------------------------------------------- writing
+
+def _encode_array(index, value):
+    arr = np.asarray(value)
+    flag = _FLAG_OF_NAME.get(arr.dtype.name)
+    if flag is None:
+        raise MXNetError(f"nd.save: array #{index} has dtype {arr.dtype}, which an MXNet "
+                         f"NDArray file cannot hold (supported: {', '.join(_FLAG_OF_NAME)})")
+    if arr.ndim == 0:
+        # MXNet 1.9.1 writes a 0-d array (outside numpy shape semantics) in a form that its own
+        # loader reads as an empty handle, leaving the rest of the file unreadable.
+        raise MXNetError(f"nd.save: array #{index} is 0-d; MXNet 1.9.1 cannot load a 0-d "
+                         "array back from an NDArray file, reshape it to (1,) first")
+    header = struct.pack(f"<Iii{arr.ndim}qiii", _V2_MAGIC, 0, arr.ndim, *arr.shape,
+                         _CPU, 0, flag)
+    return header + arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+
+
+def dumps(data):
+    """Serialize arrays to the bytes ``mx.nd.save`` of MXNet 1.9.1 writes for them.
+
+    ``data`` is a list (or tuple) of numpy arrays, or a dict mapping str names to numpy arrays
+    (saved in insertion order). Arrays are stored densely with a cpu(0) context. Dtypes:
+    float32, float64, float16, uint8, int8, int32, int64, bool and ``ml_dtypes.bfloat16``.
+    As in MXNet, an empty dict is written like an empty list.
+    """
+    if isinstance(data, dict):
+        names, arrays = list(data), list(data.values())
+        bad = [name for name in names if not isinstance(name, str)]
+        if bad:
+            raise TypeError(f"nd.save: names must be str, got {type(bad[0]).__name__} {bad[0]!r}")
+    elif isinstance(data, (list, tuple)):
+        names, arrays = [], list(data)
+    else:
+        raise ValueError(f"nd.save: data must be a list of arrays or a dict of str to arrays, "
+                         f"got {type(data).__name__}")
+    parts = [struct.pack("<QQQ", _LIST_MAGIC, 0, len(arrays))]
+    parts += [_encode_array(i, arr) for i, arr in enumerate(arrays)]
+    parts.append(struct.pack("<Q", len(names)))
+    for name in names:
+        encoded = name.encode("utf-8")
+        parts += [struct.pack("<Q", len(encoded)), encoded]
+    return b"".join(parts)
+
+
+# ---------------------------------------------------------------------------- reading
+
+class _Reader:
+    """A cursor over the file's bytes; every read is checked against what is left."""
+
+    def __init__(self, buf):
+        self.buf = memoryview(buf).cast("B")
+        self.pos = 0
+
+    def error(self, message, pos=None):
+        at = self.pos if pos is None else pos
+        return MXNetError(f"invalid MXNet NDArray file: {message} (at byte offset {at})")
+
+    def take(self, nbytes, what):
+        left = len(self.buf) - self.pos
+        if nbytes > left:
+            raise self.error(f"truncated: expected {nbytes} bytes of {what}, only {left} left")
+        self.pos += nbytes
+        return self.buf[self.pos - nbytes:self.pos]
+
+    def unpack(self, fmt, what):
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt), what))
+
+    def shape(self, what):
+        """A shape (tuple), or None for MXNet's unknown shape (ndim or a dim of -1)."""
+        start = self.pos
+        (ndim,) = self.unpack("<i", f"{what} ndim")
+        if ndim == -1:
+            return None
+        if ndim < -1:
+            raise self.error(f"{what} has ndim {ndim}", start)
+        return self.dims(ndim, what)
+
+    def dims(self, ndim, what, dim_format="q"):
+        start = self.pos
+        dims = struct.unpack(f"<{ndim}{dim_format}",
+                             self.take(ndim * struct.calcsize(dim_format), f"{what} dims"))
+        if any(d < -1 for d in dims):
+            raise self.error(f"{what} has a negative dimension: {dims}", start)
+        return None if -1 in dims else dims
+
+    def dtype(self, what):
+        (flag,) = self.unpack("<i", what)
+        if flag not in _DTYPES:
+            raise self.error(f"{what} is an unknown type flag {flag}", self.pos - 4)
+        return _dtype(_DTYPES[flag])
+
+    def array(self, dtype, shape, what):
+        count = math.prod(shape)
+        raw = self.take(count * dtype.itemsize, f"{what} ({dtype.name} {shape})")
+        le = np.frombuffer(raw, dtype=dtype.newbyteorder("<"), count=count)
+        try:  # numpy refuses a 0-size shape whose other dims multiply past its limit
+            le = le.reshape(shape)
+        except ValueError as err:
+            raise self.error(f"{what} has an impossible shape {shape}", self.pos) from err
+        return le.astype(dtype)  # a writable copy that owns its memory
+
+    def string(self, what):
+        (nbytes,) = self.unpack("<Q", f"{what} length")
+        start = self.pos
+        raw = self.take(nbytes, what)
+        try:
+            return str(raw, "utf-8")
+        except UnicodeDecodeError as err:
+            raise self.error(f"{what} is not valid utf-8", start) from err
+
+
+def _densify(r, stype, shape, values, aux, what, pos):
+    """The dense array of a row_sparse (stype 1) or csr (stype 2) array."""
+    try:
+        dense = np.zeros(shape, values.dtype)
+    except (MemoryError, ValueError) as err:
+        raise r.error(f"{what}: sparse array of shape {shape} is too large to densify", pos) \
+            from err
+    if stype == 1:
+        (rows,) = aux
+        if (not shape or rows.ndim != 1 or values.shape != rows.shape + shape[1:]
+                or rows.size and not 0 <= rows.min() <= rows.max() < shape[0]):
+            raise r.error(f"{what}: row_sparse rows {rows.shape} do not fit shape {shape}", pos)
+        dense[rows] = values
+        return dense
+    indptr, cols = aux
+    nnz = values.size
+    if (len(shape) != 2 or indptr.shape != (shape[0] + 1,) or cols.shape != (nnz,)
+            or values.shape != (nnz,) or indptr[0] != 0 or indptr[-1] != nnz
+            or np.any(np.diff(indptr) < 0)
+            or nnz and not 0 <= cols.min() <= cols.max() < shape[1]):
+        raise r.error(f"{what}: csr indptr/indices do not describe shape {shape}", pos)
+    dense[np.repeat(np.arange(shape[0]), np.diff(indptr)), cols] = values
+    return dense
+
+
+def _read_array(r, index):
+    """One NDArray; None for an empty handle (which mxjax cannot represent)."""
+    what = f"array #{index}"
+    start = r.pos
+    (magic,) = r.unpack("<I", f"{what} magic")
+    stype = 0
+    if magic in (_V2_MAGIC, _V3_MAGIC):
+        (stype,) = r.unpack("<i", f"{what} storage type")
+        if stype not in _NUM_AUX:
+            raise r.error(f"{what} has unknown storage type {stype}", r.pos - 4)
+        storage_shape = r.shape(f"{what} storage shape") if _NUM_AUX[stype] else None
+        shape = r.shape(f"{what} shape")
+        if magic == _V2_MAGIC and shape == ():  # MXNet's legacy ndim 0 is "no shape"
+            shape = None
+    elif magic == _V1_MAGIC:
+        shape = r.shape(f"{what} shape")
+    elif magic <= _MAX_LEGACY_NDIM:
+        shape = r.dims(magic, f"{what} shape", dim_format="I")
+    else:
+        raise r.error(f"{what} has unknown magic 0x{magic:08X} (expected 0x{_V2_MAGIC:08X})",
+                      start)
+    if shape is None:
+        return None
+    r.unpack("<ii", f"{what} context")
+    dtype = r.dtype(f"{what} dtype")
+    aux_meta = [(r.dtype(f"{what} aux dtype"), r.shape(f"{what} aux shape"))
+                for _ in range(_NUM_AUX[stype])]
+    if stype == 0:
+        return r.array(dtype, shape, f"{what} data")
+    if storage_shape is None or any(s is None or t.kind not in "iu" for t, s in aux_meta):
+        raise r.error(f"{what}: sparse array with unknown or non-integer index shapes", start)
+    values = r.array(dtype, storage_shape, f"{what} data")
+    aux = [r.array(aux_dtype, aux_shape, f"{what} aux data") for aux_dtype, aux_shape in aux_meta]
+    return _densify(r, stype, shape, values, aux, what, start)
+
+
+def loads(buf):
+    """Parse the bytes of an MXNet NDArray file into numpy arrays.
+
+    Returns a list of arrays, or a dict name -> array (in file order) if the file was saved
+    from a dict. Reads what MXNet 1.9.1 writes (format V2, and V3 from numpy shape semantics,
+    where 0-d arrays exist) and the older V1/V0 formats it still reads. Dtypes keep their
+    exact type (bfloat16 loads as ``ml_dtypes.bfloat16``). Sparse arrays are decoded to dense.
+    Truncated, corrupt or foreign data raises :class:`~mxjax.base.MXNetError`.
+    """
+    r = _Reader(buf)
+    magic, _reserved, count = r.unpack("<QQQ", "file header")
+    if magic != _LIST_MAGIC:
+        raise r.error(f"not an NDArray file: header 0x{magic:X}, expected 0x{_LIST_MAGIC:X}", 0)
+    arrays = []
+    for i in range(count):  # no preallocation: a bogus count fails at the first missing byte
+        start = r.pos
+        arr = _read_array(r, i)
+        if arr is None:
+            raise r.error(f"array #{i} has no shape: an empty NDArray handle, or a 0-d array "
+                          "that MXNet 1.9.1 saved but cannot load back either", start)
+        arrays.append(arr)
+    (num_names,) = r.unpack("<Q", "name count")
+    if num_names not in (0, count):
+        raise r.error(f"{num_names} names for {count} arrays", r.pos - 8)
+    names = [r.string(f"name #{i}") for i in range(num_names)]
+    if r.pos != len(r.buf):
+        raise r.error(f"{len(r.buf) - r.pos} unexpected bytes after the last name")
+    return dict(zip(names, arrays)) if names else arrays
+
+
+# ---------------------------------------------------------------------------- files
+
+def _write_atomically(fname, payload):
+    tmp = f"{fname}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    try:
+        with open(tmp, "xb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, fname)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def save(fname, data):
+    """Write ``data`` (see :func:`dumps`) to the file ``fname`` as MXNet's ``mx.nd.save`` does.
+
+    The bytes go to a temporary file in the same directory, which then replaces ``fname``, so
+    ``fname`` is never left half-written. I/O failures raise :class:`~mxjax.base.MXNetError`.
+    """
+    payload = dumps(data)  # a bad input fails before any file is touched
+    fname = os.fspath(fname)
+    try:
+        _write_atomically(fname, payload)
+    except OSError as err:
+        raise MXNetError(f"nd.save: cannot write {fname!r}: {err}") from err
+
+
+def load(fname):
+    """Read the MXNet NDArray file ``fname``; see :func:`loads` for what comes back."""
+    fname = os.fspath(fname)
+    try:
+        with open(fname, "rb") as f:
+            buf = f.read()
+    except OSError as err:
+        raise MXNetError(f"nd.load: cannot read {fname!r}: {err}") from err
+    try:
+        return loads(buf)
+    except MXNetError as err:
+        raise MXNetError(f"{fname}: {err}") from None

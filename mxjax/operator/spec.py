@@ -1,0 +1,176 @@
+"""The operator registry: every MXNet operator is one ``OpSpec``.
+
+``mx.nd.X`` (and later ``mx.sym.X`` and ``F.X`` inside ``hybrid_forward``) are generated
+views of these specs; no operator is implemented twice.
+
+An operator is a pure JAX function ``impl(*inputs, **attrs)``. Inputs are arrays
+(``None`` for an optional input that was not given); attributes are static Python values
+(they become part of compile-cache keys) except the ones named in ``dynamic``, which are
+passed to the compiled function as traced scalars so that changing them (a learning rate,
+the scalar in ``x * 0.5``) never recompiles. Output shapes and dtypes come from the
+implementation itself (``jax.eval_shape``), so there is no separate rule to keep in sync.
+"""
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+
+from ..base import MXNetError
+
+__all__ = ["OpSpec", "Required", "register", "get", "all_specs", "infer_param_shapes"]
+
+
+class _RequiredType:
+    def __repr__(self):
+        return "Required"
+
+
+Required = _RequiredType()
+"""Default value marking an attribute the caller must give."""
+
+
+@dataclass(eq=False)
+class OpSpec:
+    """One MXNet operator: its names, arguments, implementation and rules."""
+
+    name: str
+    impl: Callable
+    inputs: tuple = ()
+    attrs: dict = field(default_factory=dict)
+    aliases: tuple = ()
+    variadic: bool = False          # inputs are ``*data`` (add_n, concat, stack, ...)
+    num_outputs: Any = 1            # an int, or a function of the attributes
+    dynamic: tuple = ()             # attributes passed as traced scalars
+    random: bool = False            # impl takes ``key=`` (a fresh PRNG key per call)
+    training: bool = False          # impl takes ``_training=`` (autograd.is_training())
+    infer_params: Callable = None   # (known input shapes, attrs) -> shapes of unknown inputs
+    creation: bool = False          # no array inputs; takes ctx= (zeros, arange, ...)
+    on_backward: Callable = None    # (attrs, input NDArrays, outputs) run after backward
+    doc: str = ""
+
+    def parse_attrs(self, kwargs):
+        """Validate keyword attributes against the spec and fill in defaults."""
+        unknown = set(kwargs) - set(self.attrs)
+        if unknown:
+            raise MXNetError(
+                f"{self.name}: unknown argument(s) {sorted(unknown)}; "
+                f"valid arguments are {list(self.inputs) + list(self.attrs)}")
+        attrs = {}
+        for name, default in self.attrs.items():
+            value = kwargs.get(name, default)
+            if value is Required:
+                raise MXNetError(f"{self.name}: required argument '{name}' is missing")
+            attrs[name] = _hashable(value)
+        return attrs
+
+    def num_outputs_for(self, attrs):
+        n = self.num_outputs
+        return n(attrs) if callable(n) else n
+
+    def static_key(self, attrs):
+        """The attributes that are compiled in (everything but ``dynamic``), hashable."""
+        return tuple((k, v) for k, v in attrs.items() if k not in self.dynamic)
+
+    def bind(self, attrs, n_inputs):
+        """``(pure, jitted)``: ``pure(*inputs, *dynamic_values[, key]) -> tuple of outputs``
+        with the static attributes bound. Cached per (spec, static attrs, input count)."""
+        return _bind(self, self.static_key(attrs), n_inputs)
+
+    def signature(self):
+        params = []
+        kind = inspect.Parameter.VAR_POSITIONAL if self.variadic else None
+        if self.variadic:
+            params.append(inspect.Parameter(self.inputs[0], kind))
+        else:
+            params += [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
+                       for n in self.inputs]
+        kw = inspect.Parameter.KEYWORD_ONLY if self.variadic else \
+            inspect.Parameter.POSITIONAL_OR_KEYWORD
+        for name, default in self.attrs.items():
+            params.append(inspect.Parameter(name, kw, default=default))
+        params += [inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None),
+                   inspect.Parameter("name", inspect.Parameter.KEYWORD_ONLY, default=None)]
+        return inspect.Signature(params)
+
+    def docstring(self):
+        lines = [self.doc.strip() or f"MXNet operator ``{self.name}``.", "", "Parameters",
+                 "----------"]
+        for n in self.inputs:
+            lines.append(f"{n} : NDArray" + (" (variadic)" if self.variadic else ""))
+        for n, d in self.attrs.items():
+            lines.append(f"{n} : {'required' if d is Required else f'optional, default={d!r}'}")
+        return "\n".join(lines)
+
+
+def _hashable(value):
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, tuple):
+        return tuple(_hashable(v) for v in value)
+    if hasattr(value, "dtype") and hasattr(value, "shape") and value.shape == ():
+        return value.item()
+    return value
+
+
+@functools.cache
+def _bind(spec, static, n_inputs):
+    dynamic_names = spec.dynamic + (("key",) if spec.random else ())
+    static = dict(static)
+
+    def pure(*args):
+        kwargs = dict(static, **dict(zip(dynamic_names, args[n_inputs:])))
+        result = spec.impl(*args[:n_inputs], **kwargs)
+        return tuple(result) if isinstance(result, (tuple, list)) else (result,)
+
+    return pure, jax.jit(pure)
+
+
+_REGISTRY: dict[str, OpSpec] = {}
+
+
+def register(name, *, inputs=("data",), attrs=None, aliases=(), **options):
+    """Decorator: register ``impl`` as MXNet operator ``name`` (and its aliases)."""
+
+    def wrap(impl):
+        spec = OpSpec(name=name, impl=impl, inputs=tuple(inputs), attrs=dict(attrs or {}),
+                      aliases=tuple(aliases), doc=options.pop("doc", impl.__doc__ or ""),
+                      **options)
+        for key in (name, *spec.aliases):
+            if key in _REGISTRY:
+                raise ValueError(f"operator {key!r} registered twice")
+            _REGISTRY[key] = spec
+        return impl
+
+    return wrap
+
+
+def get(name) -> OpSpec:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise MXNetError(f"operator {name!r} is not registered in mxjax") from None
+
+
+def all_specs():
+    """``(registered name, spec)`` pairs, aliases included."""
+    return list(_REGISTRY.items())
+
+
+def infer_param_shapes(name, shapes, attrs):
+    """Shapes of inputs left unknown (``None``) from the known ones, via the op's rule.
+
+    Used by Gluon's deferred initialisation: ``shapes`` maps input name to a shape
+    tuple or ``None``; the result maps every input name to its shape.
+    """
+    spec = get(name)
+    attrs = spec.parse_attrs(attrs)
+    if spec.infer_params is None:
+        missing = [k for k, v in shapes.items() if v is None]
+        if missing:
+            raise MXNetError(f"{name}: cannot infer the shape of {missing}")
+        return dict(shapes)
+    return {**shapes, **spec.infer_params(shapes, attrs)}

@@ -1,0 +1,39 @@
+"""Global random state: ``mx.random.seed`` sets a key; every random op takes a fresh one.
+
+Keys are derived as ``fold_in(seed_key, counter)``: a random operator, a hybridized
+call or a Dropout draws the next key and receives it as an input of its compiled
+function, so no random value is ever baked into a compiled function.
+"""
+
+import threading
+
+import jax
+import numpy as np
+
+__all__ = ["seed", "next_key"]
+
+_state = threading.local()
+_fold_in = jax.jit(jax.random.fold_in)
+
+
+def _get():
+    if not hasattr(_state, "key"):
+        _state.key = jax.random.PRNGKey(np.random.SeedSequence().entropy % (2**32))
+        _state.counter = 0
+    return _state
+
+
+def seed(seed_state, ctx="all"):
+    """Seed the global generator (``ctx`` is accepted; one stream serves all devices)."""
+    if not isinstance(seed_state, (int, np.integer)):
+        raise ValueError("seed_state must be an integer")
+    s = _get()
+    s.key = jax.random.PRNGKey(int(seed_state) % (2**32))
+    s.counter = 0
+
+
+def next_key():
+    """A fresh PRNG key (``uint32[2]``) for one random computation."""
+    s = _get()
+    s.counter += 1
+    return _fold_in(s.key, s.counter)

@@ -260,26 +260,35 @@ def _gradient_fns(plan):
     return hit
 
 
+def _run(jitted, *args):
+    """Call a compiled gradient; an error raised by a ``Function.backward`` on the host
+    surfaces as itself, not as XLA's wrapped runtime error."""
+    try:
+        return jitted(*args)
+    except Exception as e:
+        if _callback_errors:
+            raise _callback_errors.pop() from e
+        raise
+
+
 def _head_grads(heads, head_grads):
-    if head_grads is None:
-        head_grads = [None] * len(heads)
-    elif not isinstance(head_grads, (list, tuple)):
-        head_grads = [head_grads]
-    if len(head_grads) != len(heads):
-        raise MXNetError(f"backward: got {len(head_grads)} head gradients for "
-                         f"{len(heads)} heads")
-    out = []
-    for h, g in zip(heads, head_grads):
+    """``(values, given)``: head gradients as jax arrays (ones where none was given), and
+    what the caller gave (NDArray or None) for each head."""
+    given = [None] * len(heads) if head_grads is None else _as_list(head_grads)
+    if len(given) != len(heads):
+        raise MXNetError(f"backward: got {len(given)} head gradients for {len(heads)} heads")
+    values = []
+    for h, g in zip(heads, given):
         value = h._data
         if g is None:
-            out.append(jnp.ones(value.shape, value.dtype))
-        else:
-            gv = getattr(g, "_data", g)
-            if tuple(gv.shape) != tuple(value.shape):
-                raise MXNetError(f"backward: head_grads has shape {tuple(gv.shape)}, "
-                                 f"expected {tuple(value.shape)} (the head's shape)")
-            out.append(jnp.asarray(gv, value.dtype))
-    return out
+            values.append(jnp.ones(value.shape, value.dtype))
+            continue
+        gv = getattr(g, "_data", g)
+        if tuple(gv.shape) != tuple(value.shape):
+            raise MXNetError(f"backward: head_grads has shape {tuple(gv.shape)}, "
+                             f"expected {tuple(value.shape)} (the head's shape)")
+        values.append(jnp.asarray(gv, value.dtype))
+    return values, given
 
 
 def _as_list(x):
@@ -294,10 +303,10 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):  # no
     """
     heads = _as_list(heads)
     plan = _Plan(heads)
-    hg = _head_grads(heads, head_grads)
+    hg, _ = _head_grads(heads, head_grads)
     if plan.diff:
         _, jitted = _gradient_fns(plan)
-        grads = jitted(plan.var_values, plan.consts, hg)
+        grads = _run(jitted, plan.var_values, plan.consts, hg)
         for i, g in zip(plan.diff, grads):
             plan.vars[i]._accumulate_grad(g)
     for node in plan.nodes:
@@ -326,7 +335,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     if retain_graph is None:
         retain_graph = create_graph
     plan = _Plan(heads)
-    hg = _head_grads(heads, head_grads)
+    hg, given = _head_grads(heads, head_grads)
     want = []
     for v in variables:
         pos = plan._var_pos.get(id(v))
@@ -334,34 +343,28 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
             raise MXNetError("grad: a variable is not part of the graph of the heads")
         want.append(plan.diff.index(pos))
     pure, jitted = _gradient_fns(plan)
-    grads = jitted(plan.var_values, plan.consts, hg)
+    grads = _run(jitted, plan.var_values, plan.consts, hg)
     results = [NDArray._wrap(grads[i], v.context) for i, v in zip(want, variables)]
     if create_graph:
-        _record_gradient_node(plan, pure, hg, head_grads, want, results)
+        head_inputs = [g if g is not None else v for g, v in zip(given, hg)]
+        _record_gradient_node(plan, pure, head_inputs, want, results)
     if not retain_graph:
         plan.free()
     return results[0] if single and len(results) == 1 else results
 
 
-def _record_gradient_node(plan, pure, head_values, head_grads, want, results):
+def _record_gradient_node(plan, pure, head_inputs, want, results):
+    """Record the gradient computation itself, so ``results`` can be differentiated."""
     n_vars, n_consts = len(plan.vars), len(plan.consts)
-    head_inputs = list(head_grads) if isinstance(head_grads, (list, tuple)) else head_values
 
     def fn(*args):
         grads = pure(list(args[:n_vars]), list(args[n_vars:n_vars + n_consts]),
                      list(args[n_vars + n_consts:]))
         return tuple(grads[i] for i in want)
 
-    inputs = [*plan.vars, *plan.consts,
-              *[h if h is not None else v for h, v in zip(_pad(head_inputs, head_values),
-                                                          head_values)]]
     with _RecordingStateScope(True, None):
-        record_node(fn, ("grad", plan.key, tuple(want)), inputs, results)
-
-
-def _pad(seq, like):
-    seq = list(seq) if seq is not None else []
-    return seq + [None] * (len(like) - len(seq))
+        record_node(fn, ("grad", plan.key, tuple(want)),
+                    [*plan.vars, *plan.consts, *head_inputs], results)
 
 
 def mark_variables(variables, gradients, grad_reqs="write"):
@@ -384,6 +387,7 @@ def get_symbol(x):
 # Custom functions
 
 _live_functions = weakref.WeakValueDictionary()
+_callback_errors = []  # the host callback runs on another thread
 _function_tokens = itertools.count(1)
 
 
@@ -449,6 +453,11 @@ def _host_backward(token, *out_grads):
     from .ndarray.ndarray import NDArray
 
     func = _live_functions[int(token)]
-    with pause():
-        grads = func.backward(*[NDArray._wrap(jnp.asarray(g)) for g in out_grads])
-    return [np.asarray(g.asnumpy() if hasattr(g, "asnumpy") else g) for g in _as_list(grads)]
+    try:
+        with pause():
+            grads = func.backward(*[NDArray._wrap(jnp.asarray(g)) for g in out_grads])
+        return [np.asarray(g.asnumpy() if hasattr(g, "asnumpy") else g)
+                for g in _as_list(grads)]
+    except Exception as e:
+        _callback_errors[:] = [e]
+        raise

@@ -364,9 +364,6 @@ class NDArray:
     def __rpow__(self, other):
         return power(other, self)
 
-    def __matmul__(self, other):
-        return _op("dot")(self, other)
-
     def __neg__(self):
         return _op("negative")(self)
 

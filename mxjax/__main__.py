@@ -1,0 +1,28 @@
+"""``mxjax run script.py [args...]`` / ``python -m mxjax script.py [args...]``.
+
+Runs an unmodified MXNet script with ``import mxnet`` resolving to mxjax.
+"""
+
+import argparse
+import runpy
+import sys
+
+from ._alias import install
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "run":
+        argv = argv[1:]
+    parser = argparse.ArgumentParser(
+        prog="mxjax run", description="Run an MXNet script on mxjax (import mxnet -> mxjax).")
+    parser.add_argument("script", help="path of the Python script to run")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
+    ns = parser.parse_args(argv)
+    install()
+    sys.argv = [ns.script, *ns.args]
+    runpy.run_path(ns.script, run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()

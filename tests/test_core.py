@@ -1,0 +1,115 @@
+"""Registry, invocation, context and compile-cache behaviour (no numeric goldens needed:
+these check mxjax's own machinery and error reporting)."""
+
+import inspect
+import subprocess
+import sys
+import textwrap
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import mxjax as mx
+from mxjax import autograd
+from mxjax.operator import spec as op_spec
+
+
+def test_duplicate_registration_is_an_error():
+    with pytest.raises(ValueError, match="registered twice"):
+        op_spec.register("_zeros", inputs=())(lambda: None)
+
+
+def test_generated_function_has_mxnet_signature_and_doc():
+    sig = inspect.signature(mx.nd.eye)
+    assert list(sig.parameters)[:3] == ["N", "M", "k"]
+    assert "N" in mx.nd._internal._eye.__doc__
+
+
+def test_unknown_argument_names_the_operator():
+    with pytest.raises(mx.MXNetError, match=r"_zeros: unknown argument\(s\) \['bogus'\]"):
+        mx.nd._internal._zeros(shape=(2,), bogus=1)
+
+
+def test_missing_required_argument():
+    with pytest.raises(mx.MXNetError, match="_full: required argument 'value'"):
+        mx.nd._internal._full(shape=(2,))
+
+
+def test_unknown_dtype_name():
+    with pytest.raises(TypeError, match="float17"):
+        mx.nd.zeros((2,), dtype="float17")
+
+
+def test_missing_gpu_context_says_so():
+    missing = mx.num_gpus()  # one past the last GPU; gpu(0) on a machine without one
+    with pytest.raises(mx.MXNetError, match=rf"gpu\({missing}\): no such GPU"):
+        mx.nd.zeros((2,), ctx=mx.gpu(missing))
+
+
+def test_context_scope_places_arrays():
+    with mx.cpu(0):
+        a = mx.nd.ones((2,))
+    assert a.context == mx.cpu(0)
+    assert mx.current_context() == mx.cpu(0)
+
+
+def test_backward_compiles_once_per_graph_structure():
+    x = mx.nd.array([1.0, 2.0])
+    x.attach_grad()
+    before = next(autograd._compile_count)
+    for i in range(4):
+        with autograd.record():
+            y = mx.nd.ones((2,)) * 0 + x * x * float(i)
+        y.backward()
+    after = next(autograd._compile_count)
+    # One new graph structure (plus the two next() calls of this test).
+    assert after - before == 2
+    np.testing.assert_allclose(x.grad.asnumpy(), [6.0, 12.0])
+
+
+def test_function_backward_error_surfaces():
+    class Broken(autograd.Function):
+        def forward(self, x):
+            return x * 1
+
+        def backward(self, dy):
+            raise ArithmeticError("broken backward")
+
+    x = mx.nd.array([1.0])
+    x.attach_grad()
+    with autograd.record():
+        y = Broken()(x)
+    with pytest.raises(ArithmeticError, match="broken backward"):
+        y.backward()
+
+
+def test_view_read_is_cached_until_root_changes():
+    a = mx.nd.arange(4)
+    v = a[1:3]
+    first = v._data
+    assert v._data is first
+    a[:] = 1
+    assert v._data is not first
+    np.testing.assert_array_equal(v.asnumpy(), [1, 1])
+
+
+def test_operator_accepts_raw_jax_array_inputs_and_rejects_lists():
+    out = mx.nd.zeros_like(jnp.ones((2,)))
+    assert out.shape == (2,)
+    with pytest.raises(TypeError, match="must be an NDArray"):
+        mx.nd.zeros_like([1, 2])
+
+
+def test_mxjax_run_resolves_import_mxnet(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent("""
+        import sys
+        import mxnet as mx
+        from mxnet import nd, autograd
+        import mxnet.ndarray
+        print(mx.__name__, nd.ones((2,)).sum().asscalar(), sys.argv[1:])
+    """))
+    out = subprocess.run([sys.executable, "-m", "mxjax", "run", str(script), "a"],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "mxjax 2.0 ['a']"

@@ -11,13 +11,17 @@ import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)
 
-from . import (  # noqa: E402  # noqa: E402
+from . import (  # noqa: E402
     autograd,
     base,
     context,
-    ndarray,  # noqa: E402
+    gluon,
+    initializer,
+    name,
+    ndarray,
     random,
 )
+from . import initializer as init  # noqa: E402
 from . import ndarray as nd  # noqa: E402
 from .base import MXNetError  # noqa: E402,F401
 from .context import (  # noqa: E402,F401
@@ -34,5 +38,6 @@ for _name in ndarray.random.__all__:  # mx.random.uniform & co, as in MXNet
     setattr(random, _name, getattr(ndarray.random, _name))
 
 __version__ = "1.9.1"
-__all__ = ["nd", "ndarray", "autograd", "random", "base", "context", "Context", "cpu", "gpu",
+__all__ = ["nd", "ndarray", "autograd", "random", "base", "context", "initializer", "init",
+           "name", "gluon", "Context", "cpu", "gpu",
            "cpu_pinned", "num_gpus", "current_context", "gpu_memory_info", "MXNetError"]

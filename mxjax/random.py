@@ -10,6 +10,8 @@ import threading
 import jax
 import numpy as np
 
+from . import _tracing
+
 __all__ = ["seed", "next_key"]
 
 _state = threading.local()
@@ -34,6 +36,8 @@ def seed(seed_state, ctx="all"):
 
 def next_key():
     """A fresh PRNG key (``uint32[2]``) for one random computation."""
+    if _tracing.active():
+        return _tracing.next_key()
     s = _get()
     s.counter += 1
     return _fold_in(s.key, s.counter)

@@ -47,8 +47,7 @@ def _op(name):
 
 
 def _ctx_of(value):
-    devices = getattr(value, "devices", None)
-    if devices is None:  # a tracer (inside jit): context is whatever is current
+    if isinstance(value, jax.core.Tracer):  # inside jit: whatever context is current
         return current_context()
     return context_of_device(next(iter(value.devices())))
 

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import autograd
+from .. import _tracing, autograd
 from .. import random as _random
 from ..base import MXNetError
 from ..context import Context, current_context
@@ -74,8 +74,10 @@ def invoke(spec, args, kwargs):
     ctx = kwargs.pop("ctx", None) if spec.creation else None
     inputs, attr_kwargs = _split_args(spec, args, kwargs)
     names = _input_names(spec, inputs)
-    inputs = [_input_value(spec, n, x) for n, x in zip(names, inputs)]
     attrs = spec.parse_attrs(attr_kwargs)
+    if any(hasattr(x, "_resolve_deferred") for x in inputs):
+        inputs = _resolve_deferred(spec, names, inputs, attrs)
+    inputs = [_input_value(spec, n, x) for n, x in zip(names, inputs)]
     if spec.training:
         attrs["_training"] = autograd.is_training()
     dynamic = [attrs[k] for k in spec.dynamic]
@@ -95,6 +97,10 @@ def invoke(spec, args, kwargs):
                                     [*inputs, *dynamic], outputs)
         if node is not None and spec.on_backward is not None:
             node.on_backward = functools.partial(spec.on_backward, attrs, inputs, result)
+    elif spec.on_backward is not None and _tracing.active():
+        # Inside a hybridized block: apply now to the traced state; the block's own
+        # recorded node writes the new state back when backward runs.
+        spec.on_backward(attrs, inputs, result)
     single = len(outputs) == 1
     if out is not None:
         for o, r in zip(_as_list(out), outputs):
@@ -102,6 +108,22 @@ def invoke(spec, args, kwargs):
             o._assign(r)
         return out
     return outputs[0] if single else outputs
+
+
+def _resolve_deferred(spec, names, inputs, attrs):
+    """Finish Gluon's deferred initialisation: infer the shapes of parameter inputs not
+    yet initialised from the other inputs, through the operator's ``infer_params``."""
+    deferred = {n: x for n, x in zip(names, inputs) if hasattr(x, "_resolve_deferred")}
+    if spec.infer_params is None:
+        raise MXNetError(
+            f"{spec.name}: cannot infer the shape of {sorted(deferred)} from this operator "
+            "(deferred initialization failed); give the layer its input size (in_units, "
+            "in_channels, ...) when constructing it")
+    shapes = {n: None if (x is None or n in deferred) else tuple(x.shape)
+              for n, x in zip(names, inputs)}
+    inferred = spec.infer_params(shapes, attrs)
+    return [deferred[n]._resolve_deferred(inferred[n]) if n in deferred else x
+            for n, x in zip(names, inputs)]
 
 
 def _wrap_outputs(spec, inputs, result, ctx):

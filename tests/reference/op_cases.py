@@ -68,6 +68,7 @@ class Case:
     train_mode: bool | None = None  # None: record() default; else record(train_mode=...)
     heads: tuple | None = None  # outputs given head gradients (None: all outputs)
     mutated: tuple = ()  # array indices whose values after the call are checked
+    undefined: tuple = ()  # outputs whose values MXNet leaves unset: check shape/dtype only
     error: bool = False  # MXNet is expected to raise
     tol: tuple | None = None  # (rtol, atol) for floating results, overrides the default
 
@@ -122,6 +123,12 @@ def _spd(rng, shape):
     return b @ np.swapaxes(b, -1, -2) / shape[-1] + _batched_eye(shape)
 
 
+def _distinct(rng, shape):
+    """All values different (a shuffled integer range), so sort orders are unambiguous."""
+    size = int(np.prod(shape))
+    return (rng.permutation(size) - size // 2).reshape(shape)
+
+
 _GENERATORS: dict[str, Callable] = {
     "normal": lambda rng, shape, scale=1.0: scale * rng.standard_normal(shape),
     "uniform": lambda rng, shape, lo, hi: rng.uniform(lo, hi, shape),
@@ -133,17 +140,12 @@ _GENERATORS: dict[str, Callable] = {
     # values on a coarse grid, so zeros and equal pairs (ties) are frequent
     "ties": lambda rng, shape: rng.choice([-1.0, -0.5, 0.0, 0.5, 1.0], shape),
     "halves": lambda rng, shape: rng.integers(-3, 3, shape) + 0.5,
-    # all different (a shuffled integer range), so sort orders are unambiguous
-    "distinct": lambda rng, shape: (rng.permutation(int(np.prod(shape))) - int(np.prod(shape)) // 2
-                                    ).reshape(shape),
-    "arange": lambda rng, shape: np.arange(int(np.prod(shape))).reshape(shape),
-    "zeros": lambda rng, shape: np.zeros(shape),
-    "ones": lambda rng, shape: np.ones(shape),
+    "distinct": _distinct,
     # square matrices in the last two axes: symmetric positive definite, its Cholesky
     # factor, or a diagonally dominant general matrix
     "spd": _spd,
     "chol": lambda rng, shape: np.linalg.cholesky(_spd(rng, shape)),
-    "wellcond": lambda rng, shape: rng.standard_normal(shape) + 2.0 * _batched_eye(shape),
+    "wellcond": lambda rng, shape: 0.5 * rng.standard_normal(shape) + 2 * _batched_eye(shape),
 }
 
 _GEN_RE = re.compile(r"^(\w+)(?:\((.*)\))?$")
@@ -380,8 +382,9 @@ def _broadcast(add):
     for op in _BROADCAST_BINARY:
         for tag, (ls, rs) in pairs.items():
             lg, rg = _binary_gens(op)
-            add(f"{op}-{tag}", f"broadcast_{op}", Arr(ls, gen=lg), Arr(rs, gen=rg))
-        add(f"{op}-mismatch", f"broadcast_{op}", Arr((3, 4)), Arr((2, 4)), error=True)
+            add(f"broadcast_{op}-{tag}", f"broadcast_{op}", Arr(ls, gen=lg), Arr(rs, gen=rg))
+        add(f"broadcast_{op}-mismatch", f"broadcast_{op}", Arr((3, 4)), Arr((2, 4)),
+            error=True)
     extra = {"int32": ("add", "sub", "mul", "div", "power", "maximum", "minimum", "equal",
                        "greater", "lesser_equal"),
              "float16": ("add", "mul", "div", "maximum", "power", "greater"),
@@ -389,18 +392,20 @@ def _broadcast(add):
     for dtype, ops in extra.items():
         for op in ops:
             lg, rg = _binary_gens(op, dtype)
-            add(f"{op}-{_dt(dtype)}", f"broadcast_{op}",
+            add(f"broadcast_{op}-{_dt(dtype)}", f"broadcast_{op}",
                 Arr((3, 4), dtype, lg), Arr((3, 1), dtype, rg))
-    add("to-col", "broadcast_to", Arr((3, 1)), shape=(3, 4))
-    add("to-rank", "broadcast_to", Arr((1, 4)), shape=(2, 3, 4), error=True)  # ndim differs
-    add("to-keep0", "broadcast_to", Arr((3, 1)), shape=(0, 5))
-    add("to-i32", "broadcast_to", Arr((1, 3), "int32", "int(-5,5)"), shape=(2, 3))
-    add("to-bad", "broadcast_to", Arr((3, 2)), shape=(3, 4), error=True)
-    add("like", "broadcast_like", Arr((3, 1)), Arr((3, 4)))
-    add("like-axes", "broadcast_like", Arr((1, 4)), Arr((5, 3)), lhs_axes=(0,), rhs_axes=(0,))
-    add("like-neg-axes", "broadcast_like", Arr((2, 1, 1)), Arr((6, 3)),
+    add("broadcast_to-col", "broadcast_to", Arr((3, 1)), shape=(3, 4))
+    # MXNet's broadcast_to requires the same ndim
+    add("broadcast_to-rank", "broadcast_to", Arr((1, 4)), shape=(2, 3, 4), error=True)
+    add("broadcast_to-keep0", "broadcast_to", Arr((3, 1)), shape=(0, 5))
+    add("broadcast_to-i32", "broadcast_to", Arr((1, 3), "int32", "int(-5,5)"), shape=(2, 3))
+    add("broadcast_to-bad", "broadcast_to", Arr((3, 2)), shape=(3, 4), error=True)
+    add("broadcast_like", "broadcast_like", Arr((3, 1)), Arr((3, 4)))
+    add("broadcast_like-axes", "broadcast_like", Arr((1, 4)), Arr((5, 3)), lhs_axes=(0,),
+        rhs_axes=(0,))
+    add("broadcast_like-neg-axes", "broadcast_like", Arr((2, 1, 1)), Arr((6, 3)),
         lhs_axes=(-1, 1), rhs_axes=(1, 0))
-    add("axis", "broadcast_axis", Arr((1, 3, 1)), axis=(0, 2), size=(2, 4))
+    add("broadcast_axis", "broadcast_axis", Arr((1, 3, 1)), axis=(0, 2), size=(2, 4))
     for op in ("add", "sub", "mul", "div"):
         lg, rg = _binary_gens(op)
         add(f"elemwise_{op}", f"elemwise_{op}", Arr((2, 3), gen=lg), Arr((2, 3), gen=rg))
@@ -458,10 +463,10 @@ def _methods(add):
     add("__add__-mismatch", "__add__", Arr((3, 4)), Arr((2, 4)), method=True, error=True)
     add("__neg__", "__neg__", Arr((3, 4)), method=True)
     add("__abs__-ties", "__abs__", Arr((3, 4), gen="ties"), method=True)
-    for tag, index in {"int": 1, "neg-int": -1, "slice": slice(1, 3), "step": slice(None, None, 2),
-                       "pair": (1, 2), "col": (slice(None), 1), "rows-cols": (slice(0, 2),
-                                                                             slice(1, None))
-                       }.items():
+    indices = {"int": 1, "neg-int": -1, "slice": slice(1, 3), "step": slice(None, None, 2),
+               "pair": (1, 2), "col": (slice(None), 1),
+               "rows-cols": (slice(0, 2), slice(1, None))}
+    for tag, index in indices.items():
         add(f"__getitem__-{tag}", "__getitem__", Arr((3, 4)), Py(index), method=True)
     add("__getitem__-3d-int", "__getitem__", Arr((2, 3, 4)), Py((1, slice(None), 2)),
         method=True)
@@ -812,9 +817,12 @@ def _norm_cases(add):
     add("BatchNorm-train-f64", "BatchNorm", *(Arr(a.shape, "float64", a.gen, a.grad)
                                               for a in bn((4, 2, 3))),
         fix_gamma=False, train_mode=True, mutated=(3, 4))
-    add("BatchNorm-predict", "BatchNorm", *bn((2, 3, 2, 2)), fix_gamma=False,
+    # In predict mode MXNet 1.9.1's data gradient keeps the batch-statistics terms while
+    # the forward used the running statistics (a bug): forward only.
+    add("BatchNorm-predict", "BatchNorm", *bn((2, 3, 2, 2)), fix_gamma=False, grad=False,
         train_mode=False, mutated=(3, 4))
-    add("BatchNorm-predict-fix-gamma", "BatchNorm", *bn((2, 3, 4)), train_mode=False)
+    add("BatchNorm-predict-fix-gamma", "BatchNorm", *bn((2, 3, 4)), grad=False,
+        train_mode=False)
     add("BatchNorm-inference-call", "BatchNorm", *bn((2, 3, 2)), fix_gamma=False, grad=False,
         mutated=(3, 4))
     add("BatchNorm-train-no-backward", "BatchNorm", *bn((4, 3)), fix_gamma=False, grad=False,
@@ -902,10 +910,12 @@ def _nn(add):
         Arr((1,), gen="uniform(0,0.5)", name="gamma"), act_type="prelu")
     add("LeakyReLU-prelu-2d", "LeakyReLU", Arr((4, 3)), Arr((3,), gen="uniform(0,0.5)"),
         act_type="prelu")
-    add("LeakyReLU-rrelu-predict", "LeakyReLU", Arr((3, 4)), act_type="rrelu",
-        train_mode=False)
+    # rrelu returns [out, mask]; in predict mode MXNet 1.9.1 leaves the mask unset, and
+    # its backward reads that mask: forward only, mask checked for shape and dtype only
+    add("LeakyReLU-rrelu-predict", "LeakyReLU", Arr((3, 4)), act_type="rrelu", grad=False,
+        undefined=(1,))
     add("LeakyReLU-rrelu-bounds-predict", "LeakyReLU", Arr((3, 4)), act_type="rrelu",
-        lower_bound=0.2, upper_bound=0.4, train_mode=False)
+        lower_bound=0.2, upper_bound=0.4, grad=False, train_mode=False, undefined=(1,))
     _conv_cases(add)
     _pooling_cases(add)
     _norm_cases(add)
@@ -957,15 +967,15 @@ def _rnn(add):
         if mode == "lstm":
             ins.append(Arr((layers * dirs, batch, hidden), gen="uniform(-0.5,0.5)"))
         tag = f"{mode}-l{layers}{'-bidir' if bidir else ''}{'-states' if state_outputs else ''}"
-        add(tag, "RNN", *ins, state_size=hidden, num_layers=layers, bidirectional=bidir,
+        add(f"RNN-{tag}", "RNN", *ins, state_size=hidden, num_layers=layers, bidirectional=bidir,
             mode=mode, state_outputs=state_outputs)
-    add("lstm-predict", "RNN", Arr((2, 1, 2)), Arr((rnn_param_size("lstm", 1, 2, 3),)),
+    add("RNN-lstm-predict", "RNN", Arr((2, 1, 2)), Arr((rnn_param_size("lstm", 1, 2, 3),)),
         Arr((1, 1, 3)), Arr((1, 1, 3)), state_size=3, num_layers=1, mode="lstm",
         train_mode=False)
-    add("gru-f64", "RNN", Arr((2, 2, 2), "float64"),
+    add("RNN-gru-f64", "RNN", Arr((2, 2, 2), "float64"),
         Arr((rnn_param_size("gru", 1, 2, 3),), "float64", "uniform(-0.5,0.5)"),
         Arr((1, 2, 3), "float64"), state_size=3, num_layers=1, mode="gru")
-    add("bad-param-size", "RNN", Arr((2, 2, 2)), Arr((7,)), Arr((1, 2, 3)), state_size=3,
+    add("RNN-bad-param-size", "RNN", Arr((2, 2, 2)), Arr((7,)), Arr((1, 2, 3)), state_size=3,
         num_layers=1, mode="rnn_tanh", error=True)
 
 
@@ -1097,6 +1107,8 @@ def _collect(family: str) -> list[Case]:
     cases: list[Case] = []
 
     def add(name, op, *inputs, **options):
+        # the op's name is in the id, so `pytest -k broadcast_add` selects its cases
+        assert op.split(".")[-1] in name, f"case name {name!r} should contain {op!r}"
         fields = {k: options.pop(k) for k in list(options) if k in _CASE_OPTIONS}
         cases.append(Case(id=f"{family}/{name}", family=family, op=op, inputs=tuple(inputs),
                           attrs=options, **fields))
@@ -1105,7 +1117,8 @@ def _collect(family: str) -> list[Case]:
     return cases
 
 
-_CASE_OPTIONS = ("method", "grad", "train_mode", "heads", "mutated", "error", "tol")
+_CASE_OPTIONS = ("method", "grad", "train_mode", "heads", "mutated", "undefined", "error",
+                 "tol")
 
 
 def all_cases(families=None) -> list[Case]:

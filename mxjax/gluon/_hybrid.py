@@ -1,0 +1,137 @@
+"""A hybridized block as one pure, jit-compiled function.
+
+``CachedBlock`` turns a HybridBlock into ``f(*params, key, *inputs) -> (*outputs,
+*new_aux)``: the block's own Python code runs once per input signature, under
+``jax.jit`` tracing, with every Parameter reading its traced argument and every random
+operator deriving its key from ``key``. Auxiliary states (parameters with
+``grad_req='null'``, e.g. BatchNorm's running statistics) come back as outputs; as in
+MXNet they are written back when backward runs over the block. Under
+``autograd.record`` the whole block is one node of the tape.
+"""
+
+import warnings
+
+import jax
+
+from .. import _tracing, autograd
+from .. import random as _random
+from ..ndarray.ndarray import NDArray
+
+__all__ = ["CachedBlock", "tracing_active"]
+
+_RECOMPILE_WARNING_AFTER = 4
+
+
+def tracing_active():
+    return _tracing.active()
+
+
+def _flatten(args):
+    """Nested lists/tuples of NDArrays (or None) -> flat list and a format to rebuild."""
+    if isinstance(args, NDArray) or args is None:
+        return [args], 0
+    if not isinstance(args, (list, tuple)):
+        raise ValueError("When hybridized, the input of HybridBlock must be (nested) list of "
+                         f"NDArray, but got {args!r} of type {type(args)}")
+    flat, fmt = [], []
+    for a in args:
+        f, sub = _flatten(a)
+        flat += f
+        fmt.append(sub)
+    return flat, tuple(fmt)
+
+
+def _regroup(flat, fmt):
+    if fmt == 0:
+        return flat.pop(0)
+    return [_regroup(flat, f) for f in fmt]
+
+
+class CachedBlock:
+    """The compiled form of one hybridized HybridBlock."""
+
+    def __init__(self, block):
+        self.block = block
+        seen = {}
+        for p in block.collect_params().values():
+            seen.setdefault(id(p), p)
+        self.params = list(seen.values())
+        self._jitted = {}
+        self._out_fmt = {}
+        self._signatures = []
+        self.calls = 0
+
+    def info(self):
+        return {"calls": self.calls, "compiles": len(self._signatures),
+                "signatures": list(self._signatures)}
+
+    def _aux(self):
+        return [p for p in self.params if p.grad_req == "null"]
+
+    def _pure(self, training, in_fmt):
+        n_params, aux = len(self.params), self._aux()
+
+        def pure(*flat):
+            params, key, inputs = flat[:n_params], flat[n_params], flat[n_params + 1:]
+            traced = {id(p): NDArray(v) for p, v in zip(self.params, params)}
+            with _tracing.tracing(traced, key), autograd.pause(train_mode=training):
+                args = _regroup([None if x is None else NDArray(x) for x in inputs], in_fmt)
+                out = self.block._imperative_forward(*args)
+                flat_out, self._out_fmt[(training, in_fmt)] = _flatten(out)
+                return (tuple(o._data for o in flat_out)
+                        + tuple(traced[id(p)]._data for p in aux))
+
+        return pure
+
+    def _compiled(self, training, in_fmt):
+        key = (training, in_fmt)
+        if key not in self._jitted:
+            self._jitted[key] = jax.jit(self._pure(training, in_fmt))
+        return self._jitted[key]
+
+    def _note_signature(self, training, flat):
+        sig = (training, tuple(None if x is None else (x.shape, str(x._data.dtype))
+                               for x in flat))
+        if sig in self._signatures:
+            return
+        self._signatures.append(sig)
+        if len(self._signatures) == _RECOMPILE_WARNING_AFTER + 1:
+            shapes = [s[1] for s in self._signatures[-3:]]
+            warnings.warn(f"{self.block.name}: hybridized block compiled "
+                          f"{len(self._signatures)} times because its input shapes keep "
+                          f"changing (latest: {shapes}); pad inputs to fixed shapes to avoid "
+                          "recompiling", stacklevel=4)
+
+    def __call__(self, *args):
+        flat, in_fmt = _flatten(list(args))
+        ctx = next(x.context for x in flat if x is not None)
+        if any(p._data is None and p._deferred_init for p in self.params):
+            with autograd.pause(train_mode=autograd.is_training()):
+                self.block._imperative_forward(*args)  # infers shapes, finishes init
+        training = autograd.is_training()
+        self.calls += 1
+        self._note_signature(training, flat)
+        fn = self._compiled(training, in_fmt)
+        param_arrays = [p.data(ctx) for p in self.params]
+        key = _random.next_key()
+        values = [p._data for p in param_arrays] + [key] + \
+            [None if x is None else x._data for x in flat]
+        results = fn(*values)
+        out_fmt = self._out_fmt[(training, in_fmt)]
+        wrapped = [NDArray(r, ctx) for r in results]
+        n_out = len(results) - len(self._aux())
+        if autograd.is_recording():
+            node = autograd.record_node(fn, ("hybrid", id(self), training, in_fmt),
+                                        [*param_arrays, key, *flat], wrapped)
+            if node is not None:
+                node.on_backward = _write_back(self._aux(), wrapped[n_out:], ctx)
+        outs = wrapped[:n_out]
+        return _regroup(outs, out_fmt) if out_fmt != 0 else outs[0]
+
+
+def _write_back(aux_params, new_values, ctx):
+    def write():
+        for p, v in zip(aux_params, new_values):
+            p.data(ctx)._set_data(v._data)
+
+    return write

@@ -1,0 +1,353 @@
+"""``Block`` and ``HybridBlock``: MXNet 1.x naming, children, parameters, hooks, files."""
+
+import re
+import threading
+import warnings
+from collections import OrderedDict, defaultdict
+
+from .. import initializer
+from .. import name as _name
+from .. import ndarray as nd
+from ..base import MXNetError
+from . import _hybrid
+from .parameter import Parameter, ParameterDict
+from .utils import HookHandle, _brief_print_list, _indent
+
+__all__ = ["Block", "HybridBlock", "SymbolBlock"]
+
+
+class _BlockScope:
+    """Scope for naming and collecting the children created inside ``name_scope()``."""
+
+    _current = threading.local()
+
+    def __init__(self, block):
+        self._block = block
+        self._counter = {}
+        self._old_scope = None
+        self._name_scope = None
+
+    @staticmethod
+    def create(prefix, params, hint):
+        """``(prefix, params)`` for a new block, from its scope (MXNet's naming rules)."""
+        current = getattr(_BlockScope._current, "value", None)
+        if current is None:
+            if prefix is None:
+                prefix = _name.current().get(None, hint) + "_"
+            params = ParameterDict(prefix) if params is None else \
+                ParameterDict(params.prefix, params)
+            return prefix, params
+        if prefix is None:
+            count = current._counter.get(hint, 0)
+            prefix = f"{hint}{count}_"
+            current._counter[hint] = count + 1
+        if params is None:
+            parent = current._block.params
+            params = ParameterDict(parent.prefix + prefix, parent._shared)
+        else:
+            params = ParameterDict(params.prefix, params)
+        return current._block.prefix + prefix, params
+
+    def __enter__(self):
+        if self._block._empty_prefix:
+            return self
+        self._old_scope = getattr(_BlockScope._current, "value", None)
+        _BlockScope._current.value = self
+        self._name_scope = _name.Prefix(self._block.prefix)
+        self._name_scope.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self._block._empty_prefix:
+            return
+        self._name_scope.__exit__(*exc)
+        self._name_scope = None
+        _BlockScope._current.value = self._old_scope
+
+
+class Block:
+    """Base class of all layers and models.
+
+    Children assigned as attributes are registered; ``collect_params`` gathers their
+    Parameters recursively. ``prefix`` names the block (``dense0_``); ``params`` shares
+    another block's ParameterDict.
+    """
+
+    def __init__(self, prefix=None, params=None):
+        self._empty_prefix = prefix == ""
+        self._prefix, self._params = _BlockScope.create(prefix, params, self._alias())
+        self._name = self._prefix[:-1] if self._prefix.endswith("_") else self._prefix
+        self._scope = _BlockScope(self)
+        self._children = OrderedDict()
+        self._reg_params = {}
+        self._forward_hooks = OrderedDict()
+        self._forward_pre_hooks = OrderedDict()
+
+    def __repr__(self):
+        modstr = "\n".join(f"  ({key}): {_indent(repr(block), 2)}"
+                           for key, block in self.__dict__.items() if isinstance(block, Block))
+        return f"{type(self).__name__}(\n{modstr}\n)"
+
+    def __setattr__(self, name, value):
+        if hasattr(self, name):
+            existing = getattr(self, name)
+            if isinstance(existing, (Parameter, Block)) and not isinstance(value, type(existing)):
+                raise TypeError(f"Changing attribute type for {name} from {type(existing)} to "
+                                f"{type(value)}is not allowed.")
+        if isinstance(value, Block):
+            self.register_child(value, name)
+        elif isinstance(value, Parameter):
+            if name in self._reg_params:
+                raise AssertionError(
+                    f"Overriding Parameter attribute {name} is not allowed. If you want to "
+                    "share parameters between blocks, please set 'params' at Block "
+                    "construction instead.")
+            self._reg_params[name] = value
+        super().__setattr__(name, value)
+
+    def _alias(self):
+        return type(self).__name__.lower()
+
+    @property
+    def prefix(self):
+        return self._prefix
+
+    @property
+    def name(self):
+        return self._name
+
+    def name_scope(self):
+        return self._scope
+
+    @property
+    def params(self):
+        return self._params
+
+    def collect_params(self, select=None):
+        """Parameters of this block and all its children (names matching ``select``)."""
+        ret = ParameterDict(self._params.prefix)
+        if not select:
+            ret.update(self.params)
+        else:
+            pattern = re.compile(select)
+            ret.update({k: v for k, v in self.params.items() if pattern.match(k)})
+        for child in self._children.values():
+            ret.update(child.collect_params(select=select))
+        return ret
+
+    def _collect_params_with_prefix(self, prefix=""):
+        if prefix:
+            prefix += "."
+        ret = {prefix + key: val for key, val in self._reg_params.items()}
+        for name, child in self._children.items():
+            ret.update(child._collect_params_with_prefix(prefix + name))
+        return ret
+
+    # ---- files -------------------------------------------------------------------------------
+    def save_parameters(self, filename, deduplicate=False):
+        """Save parameters under structural names (``0.weight``) in MXNet's format."""
+        params = self._collect_params_with_prefix()
+        if deduplicate:
+            first_name = {}
+            for k, v in params.items():
+                first_name.setdefault(v, k)
+            params = {k: v for v, k in first_name.items()}
+        nd.save(filename, {key: val._reduce() for key, val in params.items()})
+
+    def save_params(self, filename):
+        warnings.warn("save_params is deprecated. Please use save_parameters. Note that if "
+                      "you want load from SymbolBlock later, please use export instead.",
+                      stacklevel=2)
+        self.collect_params().save(filename, strip_prefix=self.prefix)
+
+    def load_parameters(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
+                        cast_dtype=False, dtype_source="current"):
+        """Load a file written by ``save_parameters`` (mxjax's or MXNet's).
+
+        Everything is checked before anything is written: a failed load changes no
+        parameter.
+        """
+        loaded = nd.load(filename)
+        if isinstance(loaded, list):
+            raise MXNetError(f"load_parameters: {filename} holds a list of arrays, not named "
+                             "parameters")
+        params = self._collect_params_with_prefix()
+        if not loaded and not params:
+            return
+        if not any("." in k for k in loaded):
+            self.collect_params().load(filename, ctx, allow_missing, ignore_extra, self.prefix,
+                                       cast_dtype=cast_dtype, dtype_source=dtype_source)
+            return
+        if not allow_missing:
+            names_of = defaultdict(list)
+            for k, v in params.items():
+                names_of[v].append(k)
+            for name, param in params.items():
+                if not any(p in loaded for p in names_of[param]):
+                    raise AssertionError(
+                        f"Parameter '{name}' is missing in file '{filename}', which contains "
+                        f"parameters: {_brief_print_list(loaded.keys())}. Set "
+                        "allow_missing=True to ignore missing parameters.")
+        plan = []
+        for name, value in loaded.items():
+            if name not in params:
+                if not ignore_extra:
+                    raise ValueError(
+                        f"Parameter '{name}' loaded from file '{filename}' is not present in "
+                        f"ParameterDict, which contains parameters "
+                        f"{_brief_print_list(self._params.keys())}. Set ignore_extra=True to "
+                        "ignore. ")
+                continue
+            params[name]._checked_load_value(value, cast_dtype, dtype_source)
+            plan.append((params[name], value))
+        for param, value in plan:
+            param._load_init(value, ctx, cast_dtype=cast_dtype, dtype_source=dtype_source)
+
+    def load_params(self, filename, ctx=None, allow_missing=False, ignore_extra=False):
+        warnings.warn("load_params is deprecated. Please use load_parameters.", stacklevel=2)
+        self.load_parameters(filename, ctx, allow_missing, ignore_extra)
+
+    # ---- structure ---------------------------------------------------------------------------
+    def register_child(self, block, name=None):
+        if name is None:
+            name = str(len(self._children))
+        self._children[name] = block
+
+    def register_forward_pre_hook(self, hook):
+        handle = HookHandle()
+        handle.attach(self._forward_pre_hooks, hook)
+        return handle
+
+    def register_forward_hook(self, hook):
+        handle = HookHandle()
+        handle.attach(self._forward_hooks, hook)
+        return handle
+
+    def apply(self, fn):
+        for child in self._children.values():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def initialize(self, init=initializer.Uniform(), ctx=None, verbose=False,
+                   force_reinit=False):
+        self.collect_params().initialize(init, ctx, verbose, force_reinit)
+
+    def hybridize(self, active=True, **kwargs):
+        for child in self._children.values():
+            child.hybridize(active, **kwargs)
+
+    def cast(self, dtype):
+        for child in self._children.values():
+            child.cast(dtype)
+        for param in self.params.values():
+            param.cast(dtype)
+
+    def zero_grad(self):
+        self.collect_params().zero_grad()
+
+    def reset_ctx(self, ctx):
+        self.collect_params().reset_ctx(ctx)
+
+    def __call__(self, *args):
+        for hook in list(self._forward_pre_hooks.values()):
+            hook(self, args)
+        out = self.forward(*args)
+        for hook in list(self._forward_hooks.values()):
+            hook(self, args, out)
+        return out
+
+    def forward(self, *args):
+        raise NotImplementedError
+
+    def summary(self, *inputs):
+        """Print each layer's output shape and parameter count, as MXNet does."""
+        from .summary import print_summary
+        print_summary(self, *inputs)
+
+
+class HybridBlock(Block):
+    """A Block whose ``hybrid_forward(F, x, ...)`` can be compiled by ``hybridize()``.
+
+    After ``hybridize()`` the block runs as one jit-compiled pure function of its
+    parameters, auxiliary states, a PRNG key and its inputs (see ``_hybrid.py``).
+    """
+
+    def __init__(self, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        self._active = False
+        self._flags = {}
+        self._cached = None
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        if isinstance(value, HybridBlock):
+            self._clear_cached_op()
+
+    def _clear_cached_op(self):
+        self._cached = None
+
+    def hybridize(self, active=True, **kwargs):
+        self._active = active
+        self._flags = dict(kwargs)
+        self._clear_cached_op()
+        super().hybridize(active, **kwargs)
+
+    def cast(self, dtype):
+        self._clear_cached_op()
+        super().cast(dtype)
+
+    def forward(self, x, *args):
+        if self._active and not _hybrid.tracing_active():
+            if self._cached is None:
+                self._cached = _hybrid.CachedBlock(self)
+            return self._cached(x, *args)
+        return self._imperative_forward(x, *args)
+
+    def _imperative_forward(self, x, *args):
+        ctx = _first_context((x, *args))
+        params = {name: p._data_for_forward(ctx) for name, p in self._reg_params.items()}
+        return self.hybrid_forward(nd, x, *args, **params)
+
+    def hybrid_forward(self, F, x, *args, **kwargs):
+        raise NotImplementedError
+
+    def _cache_info(self):
+        """Compile statistics of the hybridized block (``None`` before the first call)."""
+        return None if self._cached is None else self._cached.info()
+
+    def export(self, path, epoch=0, remove_amp_cast=True):
+        raise NotImplementedError("HybridBlock.export writes -symbol.json, which needs "
+                                  "mx.sym; mxjax does not implement it yet")
+
+    def infer_shape(self, *args):
+        self._imperative_forward(*args)
+
+    def optimize_for(self, x, *args, backend=None, **kwargs):
+        self.hybridize(True, **kwargs)
+        return self(x, *args)
+
+
+class SymbolBlock(HybridBlock):
+    """Construct a block from a Symbol: needs ``mx.sym``, which mxjax does not have yet."""
+
+    def __init__(self, outputs, inputs, params=None):
+        raise NotImplementedError("SymbolBlock needs mx.sym, which mxjax does not implement "
+                                  "yet")
+
+    @staticmethod
+    def imports(symbol_file, input_names, param_file=None, ctx=None):
+        raise NotImplementedError("SymbolBlock.imports needs mx.sym, which mxjax does not "
+                                  "implement yet")
+
+
+def _first_context(args):
+    for a in args:
+        if isinstance(a, nd.NDArray):
+            return a.context
+        if isinstance(a, (list, tuple)):
+            ctx = _first_context(a)
+            if ctx is not None:
+                return ctx
+    return None
+

@@ -1,0 +1,210 @@
+"""Convolution and Deconvolution (1-D, 2-D, 3-D; channel-first or channel-last)."""
+
+from dataclasses import dataclass
+
+import jax.numpy as jnp
+from jax import lax
+
+from ..base import MXNetError, shape_error
+from .spec import Required, register
+
+_SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """Kernel attributes resolved against the data: MXNet's defaults filled in."""
+
+    layout: str          # data/output layout, e.g. "NCHW" or "NHWC"
+    kernel: tuple
+    stride: tuple
+    dilate: tuple
+    pad: tuple
+
+    @property
+    def channel_last(self):
+        return self.layout.endswith("C")
+
+    @property
+    def channel_axis(self):
+        return len(self.layout) - 1 if self.channel_last else 1
+
+    @property
+    def weight_layout(self):
+        return self.layout.replace("N", "O").replace("C", "I")
+
+    def dilated_kernel(self):
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilate))
+
+    def spatial_sizes(self, shape):
+        return tuple(shape[2:]) if not self.channel_last else tuple(shape[1:-1])
+
+    def to_layout(self, nc_shape):
+        """A shape given as (N-or-O, C-or-I, *spatial) in this geometry's layout."""
+        if not self.channel_last:
+            return tuple(nc_shape)
+        return (nc_shape[0], *nc_shape[2:], nc_shape[1])
+
+
+def _shape_attr(value, n, default):
+    value = (value,) if isinstance(value, int) else tuple(value or ())
+    return value if value else (default,) * n
+
+
+def _geometry(op, data_shape, kernel, stride, dilate, pad, layout):
+    kernel = _shape_attr(kernel, 0, 0)
+    nd = len(kernel)
+    if nd not in _SPATIAL:
+        raise MXNetError(f"{op}: kernel must have 1, 2 or 3 dimensions, got {kernel}")
+    if len(data_shape) != nd + 2:
+        raise shape_error(op, "data", data_shape, f"{nd + 2} dimensions", kernel=kernel)
+    channel_first, channel_last = "NC" + _SPATIAL[nd], "N" + _SPATIAL[nd] + "C"
+    layout = layout or channel_first
+    if layout not in (channel_first, channel_last):
+        raise MXNetError(f"{op}: layout {layout!r} does not fit a {nd}-D kernel; "
+                         f"use {channel_first!r} or {channel_last!r}")
+    geo = _Geometry(layout, kernel, _shape_attr(stride, nd, 1), _shape_attr(dilate, nd, 1),
+                    _shape_attr(pad, nd, 0))
+    for name in ("stride", "dilate", "pad"):
+        if len(getattr(geo, name)) != nd:
+            raise MXNetError(f"{op}: {name} {getattr(geo, name)} must have {nd} entries "
+                             f"like kernel {kernel}")
+    return geo
+
+
+def _check_groups(op, channels, num_filter, num_group):
+    if num_group < 1 or channels % num_group or num_filter % num_group:
+        raise MXNetError(f"{op}: num_group={num_group} must divide both the input channels "
+                         f"({channels}) and num_filter ({num_filter})")
+
+
+def _check(op, name, array, expected, **context):
+    if array is not None and tuple(array.shape) != tuple(expected):
+        raise shape_error(op, name, array.shape, tuple(expected), **context)
+
+
+def _add_bias(op, out, bias, no_bias, num_filter, geo):
+    if no_bias:
+        return out
+    if bias is None:
+        raise MXNetError(f"{op}: no_bias=False needs the 'bias' input")
+    _check(op, "bias", bias, (num_filter,))
+    shape = [1] * out.ndim
+    shape[geo.channel_axis] = num_filter
+    return out + bias.reshape(shape).astype(out.dtype)
+
+
+def _accumulation(data):
+    # float16 convolutions accumulate in float32, as MXNet's kernels do.
+    return jnp.float32 if data.dtype == jnp.float16 else None
+
+
+def _param_shapes(weight_shape):
+    """``infer_params`` for a convolution family member, given its weight-shape rule."""
+
+    def infer(shapes, attrs):
+        geo = _geometry("", shapes["data"], attrs["kernel"], attrs["stride"], attrs["dilate"],
+                        attrs["pad"], attrs["layout"])
+        channels = shapes["data"][geo.channel_axis]
+        wanted = {"weight": weight_shape(geo, channels, attrs["num_filter"],
+                                         attrs["num_group"])}
+        if not attrs["no_bias"]:
+            wanted["bias"] = (attrs["num_filter"],)
+        return {k: v for k, v in wanted.items() if shapes.get(k, 0) is None}
+
+    return infer
+
+
+# ---------------------------------------------------------------------------------------
+# Convolution
+
+def _conv_weight_shape(geo, channels, num_filter, num_group):
+    return geo.to_layout((num_filter, channels // num_group, *geo.kernel))
+
+
+_COMMON = dict(kernel=Required, stride=(), dilate=(), pad=())
+_CUDNN = dict(cudnn_tune=None, cudnn_off=False, layout=None)
+
+
+@register("Convolution", inputs=("data", "weight", "bias"),
+          attrs=dict(_COMMON, num_filter=Required, num_group=1, workspace=1024,
+                     no_bias=False, **_CUDNN),
+          infer_params=_param_shapes(_conv_weight_shape))
+def convolution(data, weight, bias, *, kernel, stride, dilate, pad, num_filter, num_group,
+                workspace, no_bias, cudnn_tune, cudnn_off, layout):
+    """N-D convolution (cross-correlation) with optional groups, dilation and padding."""
+    op = "Convolution"
+    geo = _geometry(op, data.shape, kernel, stride, dilate, pad, layout)
+    channels = data.shape[geo.channel_axis]
+    _check_groups(op, channels, num_filter, num_group)
+    _check(op, "weight", weight, _conv_weight_shape(geo, channels, num_filter, num_group),
+           data=data.shape, num_filter=num_filter, num_group=num_group)
+    for size, k, p in zip(geo.spatial_sizes(data.shape), geo.dilated_kernel(), geo.pad):
+        if k > size + 2 * p:
+            raise shape_error(op, "data", data.shape, f"spatial sizes of at least the "
+                              f"dilated kernel {geo.dilated_kernel()} after padding {geo.pad}")
+    out = lax.conv_general_dilated(
+        data, weight.astype(data.dtype), geo.stride, [(p, p) for p in geo.pad],
+        rhs_dilation=geo.dilate,
+        dimension_numbers=(geo.layout, geo.weight_layout, geo.layout),
+        feature_group_count=num_group, preferred_element_type=_accumulation(data))
+    return _add_bias(op, out.astype(data.dtype), bias, no_bias, num_filter, geo)
+
+
+# ---------------------------------------------------------------------------------------
+# Deconvolution
+
+def _deconv_weight_shape(geo, channels, num_filter, num_group):
+    return geo.to_layout((channels, num_filter // num_group, *geo.kernel))
+
+
+def _deconv_pads(geo, sizes, adj, target_shape):
+    """(pad, adj) per spatial dim; a nonzero ``target_shape`` overrides both (MXNet rule)."""
+    if any(target_shape):
+        if len(target_shape) != len(sizes):
+            raise MXNetError(f"Deconvolution: target_shape {target_shape} must have "
+                             f"{len(sizes)} entries")
+        pads, adjs = [], []
+        for size, s, k, t in zip(sizes, geo.stride, geo.dilated_kernel(), target_shape):
+            total = s * (size - 1) + k - t
+            if total < 0:
+                raise MXNetError(f"Deconvolution: target_shape {target_shape} is too big "
+                                 f"for input sizes {sizes}")
+            pads.append((total + 1) // 2)
+            adjs.append(total % 2)
+        return tuple(pads), tuple(adjs)
+    return geo.pad, _shape_attr(adj, len(sizes), 0)
+
+
+@register("Deconvolution", inputs=("data", "weight", "bias"),
+          attrs=dict(_COMMON, adj=(), target_shape=(), num_filter=Required, num_group=1,
+                     workspace=512, no_bias=True, **_CUDNN),
+          infer_params=_param_shapes(_deconv_weight_shape))
+def deconvolution(data, weight, bias, *, kernel, stride, dilate, pad, adj, target_shape,
+                  num_filter, num_group, workspace, no_bias, cudnn_tune, cudnn_off, layout):
+    """Transposed convolution: the gradient of Convolution with respect to its input."""
+    op = "Deconvolution"
+    geo = _geometry(op, data.shape, kernel, stride, dilate, pad, layout)
+    channels = data.shape[geo.channel_axis]
+    _check_groups(op, channels, num_filter, num_group)
+    _check(op, "weight", weight, _deconv_weight_shape(geo, channels, num_filter, num_group),
+           data=data.shape, num_filter=num_filter, num_group=num_group)
+    pads, adjs = _deconv_pads(geo, geo.spatial_sizes(data.shape), adj,
+                              _shape_attr(target_shape, 0, 0))
+    if any(a >= s for a, s in zip(adjs, geo.stride)):
+        raise MXNetError(f"{op}: adj {adjs} must be smaller than stride {geo.stride}")
+    # Regroup the (C_in, F/g, *k) weight into a (F, C_in/g, *k) kernel, flipped in space,
+    # and run it over the input dilated by the stride.
+    nd = len(geo.kernel)
+    w = jnp.moveaxis(weight, -1, 1) if geo.channel_last else weight
+    g = num_group
+    w = w.reshape(g, channels // g, num_filter // g, *geo.kernel).swapaxes(1, 2)
+    w = jnp.flip(w.reshape(num_filter, channels // g, *geo.kernel), tuple(range(2, 2 + nd)))
+    padding = [(k - 1 - p, k - 1 - p + a)
+               for k, p, a in zip(geo.dilated_kernel(), pads, adjs)]
+    out = lax.conv_general_dilated(
+        data, w.astype(data.dtype), (1,) * nd, padding, lhs_dilation=geo.stride,
+        rhs_dilation=geo.dilate,
+        dimension_numbers=(geo.layout, "OI" + _SPATIAL[nd], geo.layout),
+        feature_group_count=g, preferred_element_type=_accumulation(data))
+    return _add_bias(op, out.astype(data.dtype), bias, no_bias, num_filter, geo)

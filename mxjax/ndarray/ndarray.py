@@ -204,7 +204,8 @@ class NDArray:
     def _mark_variable(self, grad, grad_req):
         if grad_req not in ("write", "add", "null"):
             raise ValueError(f"grad_req must be 'write', 'add' or 'null', got {grad_req!r}")
-        self._grad, self._grad_req, self._node = grad, grad_req, None
+        self._grad = None if grad_req == "null" else grad  # MXNet: .grad is None for 'null'
+        self._grad_req, self._node = grad_req, None
 
     def _accumulate_grad(self, g):
         if self._grad_req == "add":
@@ -479,9 +480,11 @@ def _write_steps(parent, steps, value):
 @functools.lru_cache(maxsize=4096)
 def _set_basic(bkey):
     def set_(data, value):
-        target = data[bkey.jax_key()]
-        value = jnp.broadcast_to(value.reshape(_squeeze_to(value.shape, target.shape)),
-                                 target.shape)
+        # Broadcast to the indexed result's shape (integer axes dropped), then lay it out
+        # over the sliced region (integer axes kept with length 1).
+        sliced_shape = data[bkey.jax_key()].shape
+        value = value.reshape(_squeeze_to(value.shape, bkey.out_shape))
+        value = jnp.broadcast_to(value, bkey.out_shape).reshape(sliced_shape)
         return data.at[bkey.jax_key()].set(value.astype(data.dtype))
 
     return jax.jit(set_)

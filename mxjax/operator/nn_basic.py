@@ -179,7 +179,6 @@ def dropout(data, *, p, mode, axes, cudnn_off, key, _training):
     mask_shape = tuple(1 if i in axes else d for i, d in enumerate(data.shape))
     mask = jax.random.uniform(key, mask_shape, jnp.float32) < keep
     # MXNet: the mask holds 0 or 1/keep, and the output is data * mask.
-    # (p=1 gives 0 * inf = nan everywhere, as in MXNet.)
     return data * (mask.astype(data.dtype) * (1 / jnp.asarray(keep, data.dtype)))
 
 

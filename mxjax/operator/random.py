@@ -146,7 +146,7 @@ def _register_scalar(name, sampler, params):
     @register(f"_random_{name}_like", random=True, dynamic=tuple(params), attrs=dict(params),
               doc=f"Draw {name.replace('_', ' ')} samples shaped like the input array.")
     def like_op(data, *, key, **values):
-        dt = _dtype(f"_random_{name}_like", data.dtype)
+        dt = _dtype(f"_random_{name}_like", np.dtype(data.dtype).name)
         args = [values[p] for p in params]
         return sampler(key, data.shape, _compute_dtype(dt), *args).astype(dt)
 

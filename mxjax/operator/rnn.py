@@ -93,12 +93,19 @@ def _cell(mode, clip):
     return {"rnn_relu": rnn, "rnn_tanh": rnn, "gru": gru, "lstm": lstm}[mode]
 
 
+def _reverse(x, rev_index):
+    """Reverse (T, N, C) in time, within each sequence's length when lengths are given."""
+    if rev_index is None:
+        return jnp.flip(x, axis=0)
+    return jnp.take_along_axis(x, rev_index[:, :, None], axis=0)
+
+
 def _layer(x, carry0, w, step, rev_index, valid):
     """One layer, both directions: x (T, N, C) -> (out (T, N, dirs*R), final carry)."""
     dirs = carry0[0].shape[0]
     gx = jnp.einsum("tnc,dgc->dtng", x, w["wx"]) + w["bx"][:, None, None, :]
     if dirs == 2:  # the reverse direction walks its sequence backwards
-        gx = gx.at[1].set(jnp.take_along_axis(gx[1], rev_index[:, :, None], axis=0))
+        gx = jnp.stack([gx[0], _reverse(gx[1], rev_index)])
 
     def body(carry, inputs):
         g, keep = inputs
@@ -111,7 +118,7 @@ def _layer(x, carry0, w, step, rev_index, valid):
     carry, ys = jax.lax.scan(body, carry0, (jnp.moveaxis(gx, 1, 0), valid))
     ys = jnp.moveaxis(ys, 0, 1)  # (dirs, T, N, R)
     if dirs == 2:
-        ys = ys.at[1].set(jnp.take_along_axis(ys[1], rev_index[:, :, None], axis=0))
+        ys = jnp.stack([ys[0], _reverse(ys[1], rev_index)])
     return jnp.concatenate(list(ys), axis=-1), carry
 
 
@@ -200,7 +207,7 @@ def rnn(data, parameters, state, state_cell, sequence_length, *, state_size, num
     clip = None if lstm_state_clip_min is None else (
         lstm_state_clip_min, lstm_state_clip_max, lstm_state_clip_nan)
     step = _cell(mode, clip)
-    rev_index = reverse_time_index(T, lengths, N)
+    rev_index = None if lengths is None else reverse_time_index(T, lengths, N)
     valid = None if lengths is None else jnp.arange(T)[:, None] < lengths[None, :]
     h0 = state.astype(work).reshape(L, dirs, N, -1)
     c0 = state_cell.astype(work).reshape(L, dirs, N, H) if mode == "lstm" else None

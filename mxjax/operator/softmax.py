@@ -40,8 +40,7 @@ def _softmax(op, data, length, *, axis, temperature, dtype, use_length, negate=F
     if out_dtype not in _OUT_DTYPES:
         raise MXNetError(f"{op}: invalid dtype {dtype!r}; valid values are {list(_OUT_DTYPES)}")
     axis = _check_axis(op, data, axis)
-    # MXNet computes in the input dtype and casts to `dtype` at the end; float16 is run
-    # in float32 here, which is at least as accurate.
+    # float16 is computed in float32 (MXNet accumulates in float16: less accurate).
     x = data.astype(jnp.float32) if data.dtype == jnp.float16 else data
     x = -x if negate else x
     mask = _length_mask(op, data, length, axis) if use_length else None
@@ -59,7 +58,8 @@ def _softmax(op, data, length, *, axis, temperature, dtype, use_length, negate=F
         result = shifted - jnp.log(total)
     else:
         result = exps / (total if mask is None else jnp.where(total == 0, 1, total))
-    return result.astype(out_dtype or data.dtype)
+    # Rounded to the input's precision first, as MXNet computes in the input dtype.
+    return result.astype(data.dtype).astype(out_dtype or data.dtype)
 
 
 @register("softmax", inputs=("data", "length"), attrs=_SOFTMAX_ATTRS)

@@ -1,0 +1,127 @@
+"""Block, Parameter and hybridize behaviour specific to mxjax's design, plus the
+MXNet-made parameter files (values in the fixtures come from MXNet 1.9.1)."""
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import mxjax as mx
+from mxjax import autograd, gluon
+from mxjax.gluon import nn
+
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "reference", "fixtures")
+
+
+def _seed000_net():
+    net = nn.HybridSequential()
+    net.add(nn.Dense(units=3), nn.Dense(units=1))
+    net.initialize()
+    return net
+
+
+@pytest.mark.parametrize("hybridize", [False, True])
+def test_seed000_gradient_from_mxnet_parameter_file(hybridize):
+    expected = np.load(os.path.join(FIXTURES, "seed000_expected.npz"))
+    net = _seed000_net()
+    net.load_parameters(os.path.join(FIXTURES, "seed000.params"))
+    if hybridize:
+        net.hybridize()
+    x, y = mx.nd.array(expected["x"]), mx.nd.array(expected["y"])
+    with autograd.record():
+        loss = gluon.loss.L2Loss()(net(x), y)
+    loss.backward()
+    np.testing.assert_allclose(loss.asnumpy(), expected["loss"], rtol=1e-6)
+    for name, p in net._collect_params_with_prefix().items():
+        np.testing.assert_allclose(p.grad().asnumpy(), expected["grad:" + name], rtol=1e-5,
+                                   atol=1e-7, err_msg=name)
+
+
+def test_saved_parameters_are_byte_identical_to_mxnets(tmp_path):
+    # Same bytes as the file MXNet wrote, so MXNet reads mxjax's files.
+    net = _seed000_net()
+    source = os.path.join(FIXTURES, "seed000.params")
+    net.load_parameters(source)
+    out = tmp_path / "again.params"
+    net.save_parameters(str(out))
+    with open(source, "rb") as f:
+        assert out.read_bytes() == f.read()
+
+
+def test_failed_load_changes_no_parameter(tmp_path):
+    # MXNet 1.9.1 leaves the first layers loaded when a later one mismatches; mxjax does not.
+    src = nn.HybridSequential()
+    src.add(nn.Dense(4, in_units=3), nn.Dense(2, in_units=4))
+    src.initialize()
+    path = str(tmp_path / "src.params")
+    src.save_parameters(path)
+    dst = nn.HybridSequential()
+    dst.add(nn.Dense(4, in_units=3), nn.Dense(5, in_units=4))
+    dst.initialize(mx.init.One())
+    before = {k: p.data().asnumpy() for k, p in dst.collect_params().items()}
+    with pytest.raises(AssertionError, match="shape incompatible"):
+        dst.load_parameters(path)
+    for k, p in dst.collect_params().items():
+        np.testing.assert_array_equal(p.data().asnumpy(), before[k], err_msg=k)
+
+
+def test_data_before_deferred_init_explains_how_to_fix():
+    layer = nn.Dense(3)
+    layer.initialize()
+    with pytest.raises(gluon.DeferredInitializationError, match="in_units"):
+        layer.weight.data()
+
+
+def test_wrong_feature_size_names_operator_and_shapes():
+    layer = nn.Dense(3, in_units=4)
+    layer.initialize()
+    with pytest.raises(mx.MXNetError, match=r"FullyConnected.*\(2, 5\)"):
+        layer(mx.nd.ones((2, 5)))
+
+
+def test_hybridized_block_compiles_once_per_shape_and_warns_when_shapes_keep_changing():
+    net = nn.HybridSequential()
+    net.add(nn.Dense(4, in_units=3))
+    net.initialize()
+    net.hybridize()
+    for _ in range(3):
+        net(mx.nd.ones((2, 3)))
+    assert net._cache_info()["compiles"] == 1
+    assert net._cache_info()["calls"] == 3
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for batch in range(3, 9):
+            net(mx.nd.ones((batch, 3)))
+    assert net._cache_info()["compiles"] == 7
+    assert sum("keep" in str(w.message) for w in caught) == 1
+
+
+def test_hybridized_and_imperative_agree_with_shared_parameters():
+    def build():
+        net = nn.HybridSequential()
+        shared = nn.Dense(4, in_units=4, activation="tanh")
+        net.add(nn.Dense(4, in_units=3), shared, nn.Dense(4, params=shared.params, in_units=4))
+        net.initialize(mx.init.Xavier())
+        return net
+
+    x = mx.nd.array(np.random.RandomState(0).rand(5, 3))
+    results = []
+    for hybrid in (False, True):
+        mx.random.seed(0)
+        net = build()
+        if hybrid:
+            net.hybridize()
+        with autograd.record():
+            y = net(x)
+        y.backward()
+        results.append((y.asnumpy(), net[1].weight.grad().asnumpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5)
+
+
+def test_parameter_grad_req_null_has_no_gradient():
+    p = gluon.Parameter("w", shape=(2,), grad_req="null")
+    p.initialize()
+    with pytest.raises(RuntimeError, match="grad_req='null'"):
+        p.grad()

@@ -20,6 +20,8 @@ $(VENV)/.installed: pyproject.toml
 demo: venv
 	$(PY) examples/autograd_function.py
 	$(PY) examples/higher_order_grad.py
+	$(VENV)/bin/mxjax run examples/seed000_two_layer.py
+	$(VENV)/bin/mxjax run examples/seed002_parameters.py
 
 lint: venv
 	$(VENV)/bin/ruff check mxjax tests examples benchmarks

@@ -32,6 +32,17 @@ if BACKEND not in ("mxjax", "mxnet"):
 mx = importlib.import_module(BACKEND)
 
 CASES = op_cases.all_cases()
+
+# Golden cases where mxjax deliberately gives another gradient than MXNet 1.9.1, and why.
+# The test checks mxjax's documented behaviour there instead (all-zero gradients).
+_NO_GRAD_THROUGH_INT = ("JAX does not differentiate through integer-valued outputs, so a "
+                        "cast to an integer type stops the gradient (MXNet passes the head "
+                        "gradient through)")
+ZERO_GRADIENT_DEVIATIONS = {
+    case_id: _NO_GRAD_THROUGH_INT
+    for case_id in ("elemwise/cast-f32-to-i32", "elemwise/cast-f32-to-u8",
+                    "elemwise/Cast-legacy", "methods/astype-i32")
+}
 REGENERATE = "regenerate with: /work/refvenv/bin/python tests/reference/generate_ops.py"
 
 
@@ -101,8 +112,10 @@ def test_op_matches_mxnet(case):
         _check(case, f"output {i}", out, arrays[golden_key(case, "out", i)], meta,
                values=i not in case.undefined)
     for i, (grad, spec) in enumerate(zip(result.grads, entry["grads"], strict=True)):
-        _check(case, f"gradient of input {spec['input']}", grad,
-               arrays[golden_key(case, "grad", i)])
+        expected = arrays[golden_key(case, "grad", i)]
+        if BACKEND == "mxjax" and case.id in ZERO_GRADIENT_DEVIATIONS:
+            expected = np.zeros_like(expected)
+        _check(case, f"gradient of input {spec['input']}", grad, expected)
     for i, (value, spec) in enumerate(zip(result.mutated, entry["mutated"], strict=True)):
         _check(case, f"input {spec['input']} after the call", value,
                arrays[golden_key(case, "mutated", i)])

@@ -1,6 +1,6 @@
 """``mx.gluon``: the imperative/hybrid neural network API."""
 
-from . import nn, utils
+from . import loss, nn, utils
 from .block import Block, HybridBlock, SymbolBlock
 from .parameter import Constant, DeferredInitializationError, Parameter, ParameterDict
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["BasicKey", "parse_basic", "is_basic", "split_advanced", "build_advanced"]
+__all__ = ["BasicKey", "parse_basic", "is_basic", "split_advanced", "build_advanced",
+           "check_host_bounds"]
 
 
 def _is_array_like(k):
@@ -121,3 +122,21 @@ def build_advanced(structure, arrays):
         else:
             key.append(tag)
     return tuple(key)
+
+
+def check_host_bounds(structure, arrays, shape):
+    """IndexError, as MXNet raises, for an out-of-range list or numpy index (NDArray
+    indices live on the device and are not checked, to avoid a synchronisation)."""
+    axis = 0
+    for item in structure:
+        if item[0] is Ellipsis:  # axes after it are not known here
+            return
+        if item[0] == "arr" and not hasattr(arrays[item[1]], "_data") and axis < len(shape):
+            idx = np.asarray(arrays[item[1]]).astype(np.int64)
+            dim = shape[axis]
+            bad = idx[(idx >= dim) | (idx < -dim)]
+            if bad.size:
+                raise IndexError(f"index {bad.flat[0]} is out of bounds for axis {axis} with "
+                                 f"size {dim}")
+        if item[0] is not None:
+            axis += 1

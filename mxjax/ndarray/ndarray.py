@@ -284,6 +284,7 @@ class NDArray:
     def __getitem__(self, key):
         if isinstance(key, NDArray) or not indexing.is_basic(key):
             structure, arrays = indexing.split_advanced(key)
+            indexing.check_host_bounds(structure, arrays, self.shape)
             idx = [a if isinstance(a, NDArray) else NDArray(jnp.asarray(np.asarray(a)))
                    for a in arrays]
             return _op("_advanced_index")(self, *idx, structure=structure)

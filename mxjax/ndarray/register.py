@@ -87,7 +87,7 @@ def invoke(spec, args, kwargs):
     values = [None if x is None else x._data for x in inputs]
     try:
         result = jitted(*values, *dynamic)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, jax.errors.JaxRuntimeError) as e:
         shapes = ", ".join(f"{n}={None if v is None else tuple(v.shape)}"
                            for n, v in zip(names, values))
         raise MXNetError(f"{spec.name}: {e} (inputs: {shapes})") from e
@@ -130,9 +130,10 @@ def _wrap_outputs(spec, inputs, result, ctx):
     results = list(result)
     if spec.creation:
         ctx = Context(ctx) if ctx is not None else current_context()
-        device = ctx.jax_device
-        results = [r if device in r.devices() else jax.device_put(r, device)
-                   for r in results]
+        if not _tracing.active():  # inside a hybridized trace placement is XLA's business
+            device = ctx.jax_device
+            results = [r if device in r.devices() else jax.device_put(r, device)
+                       for r in results]
     else:
         ctx = next((x._ctx for x in inputs if x is not None and x._ctx is not None), None)
     return [NDArray(r, ctx) for r in results]

@@ -119,8 +119,8 @@ def broadcast_shape(op, lshape, rshape):
     return tuple(max(l, r) if min(l, r) else 0 for l, r in zip(lpad, rpad))
 
 
-def _register_same_shape(names, kernel):
-    op = names[0]
+def _register_same_shape(key, names):
+    op, kernel = names[0], _KERNELS[key]
 
     def same_shape(lhs, rhs):
         if lhs.shape != rhs.shape:
@@ -129,11 +129,11 @@ def _register_same_shape(names, kernel):
         return kernel(lhs, rhs)
 
     register(op, inputs=("lhs", "rhs"), aliases=names[1:],
-             doc=f"Elementwise ``{names[0]}`` of two arrays of the same shape.")(same_shape)
+             doc=f"Elementwise {key} of two arrays of the same shape.")(same_shape)
 
 
-def _register_broadcast(names, kernel):
-    op = names[0]
+def _register_broadcast(key, names):
+    op, kernel = names[0], _KERNELS[key]
 
     def broadcasting(lhs, rhs):
         broadcast_shape(op, lhs.shape, rhs.shape)
@@ -141,8 +141,7 @@ def _register_broadcast(names, kernel):
         return kernel(lhs, rhs)
 
     register(op, inputs=("lhs", "rhs"), aliases=names[1:],
-             doc=f"Elementwise ``{names[0]}`` of two arrays, broadcasting size-1 axes.")(
-        broadcasting)
+             doc=f"Elementwise {key} of two arrays, broadcasting axes of size 1.")(broadcasting)
 
 
 def _scalar_operands(data, scalar, is_int_scalar):
@@ -153,24 +152,26 @@ def _scalar_operands(data, scalar, is_int_scalar):
     return data, jnp.asarray(scalar).astype(data.dtype)
 
 
-def _register_scalar(names, kernel, reverse):
+def _register_scalar(key, names, reverse):
+    kernel = _KERNELS[key]
+
     def scalar_op(data, *, scalar, is_int):
         x, s = _scalar_operands(data, scalar, is_int)
         return kernel(s, x) if reverse else kernel(x, s)
 
-    side = "scalar ``op`` array" if reverse else "array ``op`` scalar"
+    operands = "a scalar and an array" if reverse else "an array and a scalar"
     register(names[0], aliases=names[1:], attrs=dict(scalar=1.0, is_int=True),
              dynamic=("scalar",),
-             doc=f"Elementwise ``{names[0]}``: {side}, the scalar in the array's dtype.")(
+             doc=f"Elementwise {key} of {operands} (the scalar in the array's dtype).")(
         scalar_op)
 
 
 for _key, (_same, _bcast, _scalar, _rscalar) in _BINARY.items():
-    _register_same_shape(_same, _KERNELS[_key])
-    _register_broadcast(_bcast, _KERNELS[_key])
-    _register_scalar(_scalar, _KERNELS[_key], reverse=False)
+    _register_same_shape(_key, _same)
+    _register_broadcast(_key, _bcast)
+    _register_scalar(_key, _scalar, reverse=False)
     if _rscalar:
-        _register_scalar(_rscalar, _KERNELS[_key], reverse=True)
+        _register_scalar(_key, _rscalar, reverse=True)
 
 
 # ---- explicit broadcasts ----------------------------------------------------------------

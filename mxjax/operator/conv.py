@@ -144,7 +144,7 @@ def convolution(data, weight, bias, *, kernel, stride, dilate, pad, num_filter, 
             raise shape_error(op, "data", data.shape, f"spatial sizes of at least the "
                               f"dilated kernel {geo.dilated_kernel()} after padding {geo.pad}")
     out = lax.conv_general_dilated(
-        data, weight.astype(data.dtype), geo.stride, [(p, p) for p in geo.pad],
+        data, weight, geo.stride, [(p, p) for p in geo.pad],
         rhs_dilation=geo.dilate,
         dimension_numbers=(geo.layout, geo.weight_layout, geo.layout),
         feature_group_count=num_group, preferred_element_type=_accumulation(data))
@@ -203,7 +203,7 @@ def deconvolution(data, weight, bias, *, kernel, stride, dilate, pad, adj, targe
     padding = [(k - 1 - p, k - 1 - p + a)
                for k, p, a in zip(geo.dilated_kernel(), pads, adjs)]
     out = lax.conv_general_dilated(
-        data, w.astype(data.dtype), (1,) * nd, padding, lhs_dilation=geo.stride,
+        data, w, (1,) * nd, padding, lhs_dilation=geo.stride,
         rhs_dilation=geo.dilate,
         dimension_numbers=(geo.layout, "OI" + _SPATIAL[nd], geo.layout),
         feature_group_count=g, preferred_element_type=_accumulation(data))

@@ -22,11 +22,8 @@ def _mismatch(op, lhs, rhs, transpose_a, transpose_b):
 
 @register("dot", inputs=("lhs", "rhs"), attrs=_ATTRS)
 def dot(lhs, rhs, *, transpose_a, transpose_b, forward_stype):
-    """Tensor product: the last axis of ``lhs`` against the first axis of ``rhs``.
-
-    With ``transpose_a`` the first axis of ``lhs`` is contracted instead, with
-    ``transpose_b`` the last axis of ``rhs``; 1-D x 1-D gives shape ``(1,)``.
-    """
+    """Tensor product: the last (first, if transposed) axis of lhs with the first (last)
+    axis of rhs."""
     _same_dtype("dot", lhs, rhs)
     if lhs.ndim == 0 or rhs.ndim == 0:
         raise MXNetError(f"dot: scalar tensors are not supported (lhs {lhs.shape}, "

@@ -10,6 +10,8 @@ dtypes are MXNet's. Samples carry no gradient to their parameters, as in MXNet.
 
 import functools
 import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -86,26 +88,33 @@ def _generalized_negative_binomial(key, shape, dt, mu, alpha):
     return _poisson(p_key, shape, dt, rate)
 
 
-# name -> (sampler, MXNet's parameter names and defaults for the scalar ops,
-#          input names of the _sample_ op, scalar parameter checks)
+class _Distribution(NamedTuple):
+    sampler: Callable
+    params: dict      # scalar parameters of _random_<name>: MXNet's names and defaults
+    inputs: tuple     # NDArray parameters of _sample_<name>
+    valid: Callable   # MXNet's check on the scalar parameters
+    rule: str         # its error message
+
+
 _DISTRIBUTIONS = {
-    "uniform": (_uniform, dict(low=0.0, high=1.0), ("low", "high"),
-                [(lambda low, high: high >= low, "low must be less or equal to high")]),
-    "normal": (_normal, dict(loc=0.0, scale=1.0), ("mu", "sigma"),
-               [(lambda loc, scale: scale > 0, "scale has to be positive")]),
-    "gamma": (_gamma, dict(alpha=1.0, beta=1.0), ("alpha", "beta"),
-              [(lambda alpha, beta: alpha > 0 and beta > 0,
-                "alpha and beta have to be positive")]),
-    "exponential": (_exponential, dict(lam=1.0), ("lam",),
-                    [(lambda lam: lam > 0, "lambda has to be positive")]),
-    "poisson": (_poisson, dict(lam=1.0), ("lam",),
-                [(lambda lam: lam >= 0, "lambda has to be non-negative")]),
-    "negative_binomial": (_negative_binomial, dict(k=1, p=1.0), ("k", "p"),
-                          [(lambda k, p: k >= 0 and p >= 0,
-                            "k and p have to be non-negative")]),
-    "generalized_negative_binomial": (
+    "uniform": _Distribution(_uniform, dict(low=0.0, high=1.0), ("low", "high"),
+                             lambda low, high: high >= low,
+                             "low must be less or equal to high"),
+    "normal": _Distribution(_normal, dict(loc=0.0, scale=1.0), ("mu", "sigma"),
+                            lambda loc, scale: scale > 0, "scale has to be positive"),
+    "gamma": _Distribution(_gamma, dict(alpha=1.0, beta=1.0), ("alpha", "beta"),
+                           lambda alpha, beta: alpha > 0 and beta > 0,
+                           "alpha and beta have to be positive"),
+    "exponential": _Distribution(_exponential, dict(lam=1.0), ("lam",),
+                                 lambda lam: lam > 0, "lambda has to be positive"),
+    "poisson": _Distribution(_poisson, dict(lam=1.0), ("lam",),
+                             lambda lam: lam >= 0, "lambda has to be non-negative"),
+    "negative_binomial": _Distribution(_negative_binomial, dict(k=1, p=1.0), ("k", "p"),
+                                       lambda k, p: k >= 0 and p >= 0,
+                                       "k and p have to be non-negative"),
+    "generalized_negative_binomial": _Distribution(
         _generalized_negative_binomial, dict(mu=1.0, alpha=1.0), ("mu", "alpha"),
-        [(lambda mu, alpha: mu >= 0 and alpha >= 0, "mu and alpha have to be non-negative")]),
+        lambda mu, alpha: mu >= 0 and alpha >= 0, "mu and alpha have to be non-negative"),
 }
 
 
@@ -122,9 +131,9 @@ def check_scalar_params(name, *values):
             raise MXNetError(f"_random_randint: low ({values[0]}) must be less than high "
                              f"({values[1]})")
         return
-    for ok, message in _DISTRIBUTIONS[name][3]:
-        if not all(isinstance(v, numeric_types) for v in values) or not ok(*values):
-            raise MXNetError(f"_random_{name}: {message}, got {values}")
+    dist = _DISTRIBUTIONS[name]
+    if not all(isinstance(v, numeric_types) for v in values) or not dist.valid(*values):
+        raise MXNetError(f"_random_{name}: {dist.rule}, got {values}")
 
 
 _BARE_ALIASES = {"uniform": ("uniform",), "normal": ("normal",)}  # mx.nd.uniform, mx.nd.normal
@@ -170,9 +179,9 @@ def _register_sample(name, sampler, inputs):
         return sampler(key, args[0].shape + extra, cdt, *params).astype(dt)
 
 
-for _name, (_sampler, _params, _inputs, _) in _DISTRIBUTIONS.items():
-    _register_scalar(_name, _sampler, _params)
-    _register_sample(_name, _sampler, _inputs)
+for _name, _dist in _DISTRIBUTIONS.items():
+    _register_scalar(_name, _dist.sampler, _dist.params)
+    _register_sample(_name, _dist.sampler, _dist.inputs)
 
 
 @register("_random_randint", inputs=(), creation=True, random=True, dynamic=("low", "high"),
@@ -192,8 +201,7 @@ def random_randint(*, low, high, shape, ctx, dtype, key):
           attrs=dict(shape=(), get_prob=False, dtype="int32"),
           num_outputs=lambda attrs: 2 if attrs["get_prob"] else 1)
 def sample_multinomial(data, *, shape, get_prob, dtype, key):
-    """Draw class indices from the categorical distributions in the last axis of data;
-    with ``get_prob`` also return the log-probability of each draw."""
+    """Draw class indices from the distributions in the last axis (and log-probs)."""
     op = "_sample_multinomial"
     dt = _dtype(op, dtype, ("uint8", "int32", "float16", "float32", "float64"), "int32")
     if data.ndim == 0 or data.dtype not in (jnp.float16, jnp.float32, jnp.float64):

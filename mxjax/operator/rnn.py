@@ -145,14 +145,14 @@ def _validate(mode, p, P, state_size, clip_min, clip_max):
                 f"min={clip_min}, max={clip_max})")
 
 
-def _expected_shapes(shapes, attrs):
-    """Shapes of every input implied by ``data`` and the attributes."""
-    T, N, I = shapes["data"]
-    dirs = 2 if attrs["bidirectional"] else 1
-    H, P, L = attrs["state_size"], attrs["projection_size"], attrs["num_layers"]
-    expected = {"parameters": (rnn_param_size(attrs["mode"], L, I, H, dirs == 2, P),),
+def _expected_shapes(data_shape, mode, num_layers, state_size, projection_size,
+                     bidirectional):
+    """Shapes of the parameter and state inputs implied by ``data`` and the attributes."""
+    T, N, I = data_shape
+    dirs, L, H, P = 2 if bidirectional else 1, num_layers, state_size, projection_size
+    expected = {"parameters": (rnn_param_size(mode, L, I, H, bidirectional, P),),
                 "state": (L * dirs, N, P or H)}
-    if attrs["mode"] == "lstm":
+    if mode == "lstm":
         expected["state_cell"] = (L * dirs, N, H)
     return expected
 
@@ -160,7 +160,10 @@ def _expected_shapes(shapes, attrs):
 def _infer_params(shapes, attrs):
     if shapes.get("data") is None:
         raise MXNetError("RNN: the shape of data must be known to infer the parameters")
-    return {k: v for k, v in _expected_shapes(shapes, attrs).items() if shapes.get(k) is None}
+    expected = _expected_shapes(shapes["data"], attrs["mode"], attrs["num_layers"],
+                                attrs["state_size"], attrs["projection_size"],
+                                attrs["bidirectional"])
+    return {k: v for k, v in expected.items() if shapes.get(k) is None}
 
 
 @register("RNN", inputs=("data", "parameters", "state", "state_cell", "sequence_length"),
@@ -184,9 +187,7 @@ def rnn(data, parameters, state, state_cell, sequence_length, *, state_size, num
         raise shape_error("RNN", "data", data.shape, "(seq_len, batch, input_size)")
     T, N, I = data.shape
     given = {"parameters": parameters, "state": state, "state_cell": state_cell}
-    for name, shape in _expected_shapes({"data": data.shape}, dict(
-            state_size=H, projection_size=P, num_layers=L, mode=mode,
-            bidirectional=bidirectional)).items():
+    for name, shape in _expected_shapes(data.shape, mode, L, H, P, bidirectional).items():
         value = given[name]
         if value is None:
             raise MXNetError(f"RNN: input {name} is required for mode={mode!r}")

@@ -53,6 +53,8 @@ def _resolve(src, target, orig_src, orig_target):
             if i + 2 >= len(target) or j >= len(src):
                 raise fail("-4 must be followed by two dimensions")
             whole, a, b = src[j], target[i + 1], target[i + 2]
+            if a == b == -1 or 0 in (a, b):
+                raise fail(f"-4 cannot split {whole} into {a}x{b}")
             a = whole // b if a == -1 else a
             b = whole // a if b == -1 else b
             if a * b != whole:

@@ -1,0 +1,5 @@
+"""``mx.gluon.contrib``: contributed Gluon layers."""
+
+from . import nn
+
+__all__ = ["nn"]

@@ -1,0 +1,152 @@
+"""Indexing operators: take, batch_take, pick, one_hot, gather_nd, scatter_nd.
+
+MXNet accepts index arrays of any dtype and turns a floating index into an integer by
+truncating toward zero (``1.7 -> 1``, ``-0.5 -> 0``) before clipping or wrapping it.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..base import MXNetError
+from .spec import Required, register
+
+
+def _as_index(indices):
+    """Index values as int32, truncated toward zero like MXNet's C++ cast."""
+    return indices.astype(jnp.int32)
+
+
+def _fit(op, idx, size, mode):
+    """Bring integer indices into ``[0, size)`` by clipping or wrapping."""
+    if mode == "clip":
+        return jnp.clip(idx, 0, size - 1)
+    if mode in ("wrap", "raise"):
+        return jnp.mod(idx, size)
+    raise MXNetError(f"{op}: mode must be 'clip', 'wrap' or 'raise', got {mode!r}")
+
+
+def _raise_if(flag, message):
+    if flag:
+        raise MXNetError(message)
+
+
+def _check_in_range(op, indices, size):
+    """mode='raise': fail (at run time, on the host) when an index is outside [0, size)."""
+    bad = jnp.any((indices < 0) | (indices > size - 1))
+    message = f"{op}: indices contain values out of bound [0, {size - 1}]"
+    jax.debug.callback(functools.partial(_raise_if, message=message), bad)
+
+
+def _check_axis(op, axis, ndim):
+    if not -ndim <= axis < ndim:
+        raise MXNetError(f"{op}: axis {axis} is out of range [{-ndim}, {ndim - 1}] for an "
+                         f"input with {ndim} dimensions")
+    return axis % ndim
+
+
+@register("take", inputs=("a", "indices"), attrs=dict(axis=0, mode="clip"))
+def take(a, indices, *, axis, mode):
+    """Gather slices of ``a`` along ``axis`` at the given indices."""
+    axis = _check_axis("take", axis, a.ndim)
+    size = a.shape[axis]
+    if mode == "raise":
+        _check_in_range("take", indices, size)
+    return jnp.take(a, _fit("take", _as_index(indices), size, mode), axis=axis,
+                    mode="clip")
+
+
+@register("batch_take", inputs=("a", "indices"))
+def batch_take(a, indices):
+    """Pick one element per row of ``a`` (rows along the last axis; indices clipped)."""
+    if indices.dtype != jnp.int32:
+        raise MXNetError(f"batch_take: indices must be int32, got {indices.dtype}")
+    rows = a.reshape(-1, a.shape[-1])
+    if rows.shape[0] != indices.size:
+        raise MXNetError(f"batch_take: indices of shape {indices.shape} need one entry per row "
+                         f"of a {a.shape} (rows along the last axis)")
+    idx = jnp.clip(indices.reshape(-1, 1), 0, a.shape[-1] - 1)
+    return jnp.take_along_axis(rows, idx, axis=1).reshape(indices.shape)
+
+
+@register("pick", aliases=("choose_element_0index",), inputs=("data", "index"),
+          attrs=dict(axis=-1, keepdims=False, mode="clip"))
+def pick(data, index, *, axis, keepdims, mode):
+    """Pick one element along ``axis`` for every position of the other axes."""
+    if axis is None:
+        raise MXNetError("pick: axis=None is not supported; give an axis")
+    axis = _check_axis("pick", axis, data.ndim)
+    kept = data.shape[:axis] + (1,) + data.shape[axis + 1:]
+    if index.shape not in (kept, data.shape[:axis] + data.shape[axis + 1:]):
+        raise MXNetError(f"pick: index of shape {index.shape} does not match data of shape "
+                         f"{data.shape} without axis {axis}")
+    if mode not in ("clip", "wrap"):
+        raise MXNetError(f"pick: mode must be 'clip' or 'wrap', got {mode!r}")
+    idx = _fit("pick", _as_index(index), data.shape[axis], mode).reshape(kept)
+    out = jnp.take_along_axis(data, idx, axis=axis)
+    return out if keepdims else jnp.squeeze(out, axis)
+
+
+def _cast_value(value, dtype):
+    """A Python float cast to ``dtype`` the C++ way (truncating, wrapping for unsigned)."""
+    if np.issubdtype(dtype, np.integer):
+        return np.array(int(value)).astype(dtype)
+    return np.array(value).astype(dtype)
+
+
+@register("one_hot", inputs=("indices",),
+          attrs=dict(depth=Required, on_value=1.0, off_value=0.0, dtype="float32"))
+def one_hot(indices, *, depth, on_value, off_value, dtype):
+    """Expand indices into one-hot vectors of length ``depth`` (out-of-range: all off)."""
+    dt = jnp.dtype(dtype)
+    hit = _as_index(indices)[..., None] == jnp.arange(depth, dtype=jnp.int32)
+    return jnp.where(hit, _cast_value(on_value, dt), _cast_value(off_value, dt))
+
+
+def _nd_index(op, data, indices):
+    """The leading ``indices.shape[0]`` coordinates, negatives wrapped, as a jax index."""
+    m = indices.shape[0] if indices.ndim else 0
+    if indices.ndim < 2 or m > data.ndim:
+        raise MXNetError(f"{op}: indices must have at least 2 dimensions and at most "
+                         f"{data.ndim} rows, got shape {indices.shape}")
+    idx = _as_index(indices)
+    return tuple(jnp.where(idx[i] < 0, idx[i] + data.shape[i], idx[i]) for i in range(m))
+
+
+@register("gather_nd", inputs=("data", "indices"))
+def gather_nd(data, indices):
+    """``out[y..., x...] = data[indices[0, y...], ..., indices[M-1, y...], x...]``."""
+    key = _nd_index("gather_nd", data, indices)
+    key = tuple(jnp.clip(k, 0, data.shape[i] - 1) for i, k in enumerate(key))
+    return data[key]
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
+def _scatter(data, key, shape):
+    return jnp.zeros(shape, data.dtype).at[key].set(data, mode="drop")
+
+
+@_scatter.defjvp
+def _scatter_jvp(shape, primals, tangents):
+    # MXNet: the gradient of every update is gathered back, duplicates included (JAX's
+    # scatter would give it only to the update that wins).
+    data, key = primals
+    out = _scatter(data, key, shape)
+    return out, jnp.zeros(shape, data.dtype).at[key].add(tangents[0], mode="drop")
+
+
+
+@register("scatter_nd", inputs=("data", "indices"), attrs=dict(shape=Required))
+def scatter_nd(data, indices, *, shape):
+    """Write ``data`` into a zero array of ``shape`` at the positions in ``indices``."""
+    shape = tuple(shape)
+    m = indices.shape[0] if indices.ndim else 0
+    if data.shape != indices.shape[1:] + shape[m:]:
+        raise MXNetError(f"scatter_nd: data of shape {data.shape} does not match indices "
+                         f"{indices.shape} and shape {shape}")
+    idx = _as_index(indices)
+    # MXNet skips updates at negative or out-of-range positions.
+    key = tuple(jnp.where(idx[i] < 0, shape[i], idx[i]) for i in range(m))
+    return _scatter(data, key, shape)

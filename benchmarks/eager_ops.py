@@ -13,8 +13,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import mxjax as mx  # noqa: E402
 from common import median_time, print_table  # noqa: E402
+
+import mxjax as mx  # noqa: E402
 
 
 def dispatch_rows():

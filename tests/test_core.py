@@ -113,3 +113,30 @@ def test_mxjax_run_resolves_import_mxnet(tmp_path):
     out = subprocess.run([sys.executable, "-m", "mxjax", "run", str(script), "a"],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "mxjax 2.0 ['a']"
+
+
+TIER1 = """Activation BatchNorm BlockGrad Convolution Deconvolution Dropout Embedding Flatten
+FullyConnected GroupNorm InstanceNorm LayerNorm LeakyReLU Pooling RNN SequenceLast SequenceMask
+SequenceReverse SoftmaxOutput abs add add_n arange argmax argmin argsort array batch_dot
+broadcast_add broadcast_div broadcast_equal broadcast_greater broadcast_greater_equal
+broadcast_lesser broadcast_lesser_equal broadcast_like broadcast_maximum broadcast_minimum
+broadcast_minus broadcast_mul broadcast_not_equal broadcast_plus broadcast_power broadcast_sub
+broadcast_to cast ceil clip concat cos divide dot empty equal erf exp expand_dims expm1 eye fix
+flatten flip floor full gather_nd greater greater_equal lesser lesser_equal linspace load log
+log10 log1p log2 log_softmax max maximum mean min minimum multiply negative norm not_equal
+one_hot ones ones_like pad pick power prod reciprocal relu repeat reshape reshape_like rint
+round rsqrt save sigmoid sign sin slice slice_axis slice_like softmax sort split sqrt square
+squeeze stack stop_gradient subtract sum swapaxes take tan tanh tile topk transpose trunc
+waitall where zeros zeros_like Concat Reshape Cast SliceChannel ElementWiseSum Pad Softmax
+SwapAxis""".split()
+RANDOM = "uniform normal randint randn shuffle multinomial exponential gamma poisson " \
+         "negative_binomial".split()
+LINALG = "gemm gemm2 potrf potri trsm trmm syrk inverse det slogdet".split()
+
+
+def test_every_tier1_operator_is_exposed():
+    missing = [n for n in TIER1 if not callable(getattr(mx.nd, n, None))]
+    missing += [f"random.{n}" for n in RANDOM if not callable(getattr(mx.nd.random, n, None))]
+    missing += [f"linalg.{n}" for n in LINALG if not callable(getattr(mx.nd.linalg, n, None))]
+    missing += [f"mx.random.{n}" for n in RANDOM if not callable(getattr(mx.random, n, None))]
+    assert not missing

@@ -5,4 +5,4 @@ from .block import Block, HybridBlock, SymbolBlock
 from .parameter import Constant, DeferredInitializationError, Parameter, ParameterDict
 
 __all__ = ["Block", "HybridBlock", "SymbolBlock", "Parameter", "ParameterDict", "Constant",
-           "DeferredInitializationError", "nn", "utils"]
+           "DeferredInitializationError", "loss", "nn", "utils"]

@@ -5,12 +5,11 @@ import threading
 import warnings
 from collections import OrderedDict, defaultdict
 
-from .. import initializer
 from .. import name as _name
 from .. import ndarray as nd
 from ..base import MXNetError
 from . import _hybrid
-from .parameter import Parameter, ParameterDict
+from .parameter import DEFAULT_INIT, Parameter, ParameterDict
 from .utils import HookHandle, _brief_print_list, _indent
 
 __all__ = ["Block", "HybridBlock", "SymbolBlock"]
@@ -229,7 +228,7 @@ class Block:
         fn(self)
         return self
 
-    def initialize(self, init=initializer.Uniform(), ctx=None, verbose=False,
+    def initialize(self, init=DEFAULT_INIT, ctx=None, verbose=False,
                    force_reinit=False):
         self.collect_params().initialize(init, ctx, verbose, force_reinit)
 

@@ -16,6 +16,7 @@ __all__ = ["DeferredInitializationError", "Parameter", "Constant", "ParameterDic
            "tensor_types"]
 
 tensor_types = (_nd.NDArray,)
+DEFAULT_INIT = initializer.Uniform()  # MXNet's default: Uniform(0.07)
 
 
 class DeferredInitializationError(MXNetError):
@@ -137,7 +138,7 @@ class Parameter:
         return self._stype
 
     # ---- initialisation --------------------------------------------------------------------
-    def initialize(self, init=None, ctx=None, default_init=initializer.Uniform(),
+    def initialize(self, init=None, ctx=None, default_init=DEFAULT_INIT,
                    force_reinit=False):
         """Create the data (and gradient) arrays, now or at the first forward."""
         if self._data is not None and not force_reinit:
@@ -458,7 +459,7 @@ class ParameterDict:
         for k, v in other.items():
             self._params[k] = v
 
-    def initialize(self, init=initializer.Uniform(), ctx=None, verbose=False,
+    def initialize(self, init=DEFAULT_INIT, ctx=None, verbose=False,
                    force_reinit=False):
         if verbose:
             init.set_verbosity(verbose=verbose)

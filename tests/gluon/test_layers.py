@@ -36,20 +36,8 @@ with np.load(os.path.join(GOLDENS, "layers.npz")) as _npz:
 with open(os.path.join(GOLDENS, "layers.json"), encoding="utf-8") as _f:
     EXPECTED = json.load(_f)
 
-# Operators some layers need that mxjax may not register yet: (namespace, name).
-_REQUIRES = {
-    "flatten": [("", "flatten")],
-    "convnet": [("", "flatten")],
-    "reflectionpad2d": [("", "pad")],
-    "reflectionpad2d-widths": [("", "pad")],
-    "instancenorm-scale-axis2": [("", "swapaxes")],
-    "pixelshuffle1d": [("", "reshape"), ("", "swapaxes")],
-    "pixelshuffle2d": [("", "reshape"), ("", "swapaxes")],
-    "pixelshuffle3d": [("", "reshape"), ("", "swapaxes")],
-    "concurrent": [("", "concat")],
-    "hybridconcurrent": [("", "concat")],
-    "batchnormrelu-4d": [("contrib", "BatchNormWithReLU")],
-}
+# Operators some layers need that mxjax does not register yet: case -> mx.nd.contrib name.
+_UNREGISTERED = {"batchnormrelu-4d": "BatchNormWithReLU"}
 
 
 # Where an operator, not the layer, differs from MXNet 1.9.1 (strict: remove when fixed).
@@ -60,11 +48,8 @@ _OPERATOR_GAPS = {
 
 
 def _skip_unregistered(name):
-    for namespace, op in _REQUIRES.get(name, ()):
-        module = getattr(nd, namespace) if namespace else nd
-        if not hasattr(module, op):
-            pytest.skip(f"mx.nd.{namespace + '.' if namespace else ''}{op} is not registered "
-                        "in mxjax yet")
+    if name in _UNREGISTERED and not hasattr(nd.contrib, _UNREGISTERED[name]):
+        pytest.skip(f"mx.nd.contrib.{_UNREGISTERED[name]} is not registered in mxjax yet")
 
 
 def tolerance(dtype):
@@ -149,8 +134,6 @@ def test_deferred_init_infers_shapes(make, shape, expected):
     first = next(iter(params.values()))
     with pytest.raises(mx.gluon.DeferredInitializationError):
         first.data()
-    if isinstance(layer, nn.InstanceNorm) and not hasattr(nd, "swapaxes"):
-        pytest.skip("mx.nd.swapaxes is not registered in mxjax yet")
     layer(nd.ones(shape))
     for suffix, want in expected.items():
         assert params[layer.prefix + suffix].shape == want

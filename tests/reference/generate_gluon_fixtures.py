@@ -9,9 +9,8 @@
 
 import os
 
-import numpy as np
-
 import mxnet as mx
+import numpy as np
 from mxnet import autograd
 from mxnet.gluon.loss import L2Loss
 from mxnet.gluon.nn import Dense, HybridSequential

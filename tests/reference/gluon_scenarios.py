@@ -5,8 +5,8 @@ Same conventions as ``scenarios.py``. Every scenario runs inside a fresh
 before; values that are random in MXNet are replaced with numpy values via ``set_data``.
 """
 
-import io
 import contextlib
+import io
 
 import numpy as np
 

@@ -231,7 +231,8 @@ def _replay(fns, steps, heads, var_values, consts):
 
 
 def _make_gradient_fn(fns, steps, heads, diff):
-    """Pure ``(var_values, consts, head_grads) -> grads of the diff variables``."""
+    """Pure ``(var_values, consts, head_grads) -> grads of the diff variables``; a head
+    gradient given as ``None`` means ones (made inside the compiled function)."""
 
     def gradient(var_values, consts, head_grads):
         def forward(diff_values):
@@ -240,8 +241,9 @@ def _make_gradient_fn(fns, steps, heads, diff):
                 values[i] = v
             return _replay(fns, steps, heads, values, consts)
 
-        _, vjp = jax.vjp(forward, [var_values[i] for i in diff])
-        return vjp(head_grads)[0]
+        outs, vjp = jax.vjp(forward, [var_values[i] for i in diff])
+        cotangents = [jnp.ones_like(o) if g is None else g for o, g in zip(outs, head_grads)]
+        return vjp(cotangents)[0]
 
     return gradient
 
@@ -272,23 +274,21 @@ def _run(jitted, *args):
 
 
 def _head_grads(heads, head_grads):
-    """``(values, given)``: head gradients as jax arrays (ones where none was given), and
-    what the caller gave (NDArray or None) for each head."""
+    """Head gradients as jax arrays in the heads' dtypes, ``None`` where none was given."""
     given = [None] * len(heads) if head_grads is None else _as_list(head_grads)
     if len(given) != len(heads):
         raise MXNetError(f"backward: got {len(given)} head gradients for {len(heads)} heads")
     values = []
     for h, g in zip(heads, given):
-        value = h._data
         if g is None:
-            values.append(jnp.ones(value.shape, value.dtype))
+            values.append(None)
             continue
-        gv = getattr(g, "_data", g)
+        value, gv = h._data, getattr(g, "_data", g)
         if tuple(gv.shape) != tuple(value.shape):
             raise MXNetError(f"backward: head_grads has shape {tuple(gv.shape)}, "
                              f"expected {tuple(value.shape)} (the head's shape)")
         values.append(jnp.asarray(gv, value.dtype))
-    return values, given
+    return values
 
 
 def _as_list(x):
@@ -303,7 +303,7 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):  # no
     """
     heads = _as_list(heads)
     plan = _Plan(heads)
-    hg, _ = _head_grads(heads, head_grads)
+    hg = _head_grads(heads, head_grads)
     if plan.diff:
         _, jitted = _gradient_fns(plan)
         grads = _run(jitted, plan.var_values, plan.consts, hg)
@@ -335,7 +335,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     if retain_graph is None:
         retain_graph = create_graph
     plan = _Plan(heads)
-    hg, given = _head_grads(heads, head_grads)
+    hg = _head_grads(heads, head_grads)
     want = []
     for v in variables:
         pos = plan._var_pos.get(id(v))
@@ -346,6 +346,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     grads = _run(jitted, plan.var_values, plan.consts, hg)
     results = [NDArray._wrap(grads[i], v.context) for i, v in zip(want, variables)]
     if create_graph:
+        given = [None] * len(heads) if head_grads is None else _as_list(head_grads)
         head_inputs = [g if g is not None else v for g, v in zip(given, hg)]
         _record_gradient_node(plan, pure, head_inputs, want, results)
     if not retain_graph:

@@ -56,7 +56,7 @@ class NDArray:
     """An n-dimensional array with MXNet 1.x semantics, backed by JAX."""
 
     __slots__ = ("_value", "_ctx", "_root", "_steps", "_cache", "_version", "_node",
-                 "_grad", "_grad_req", "__weakref__")
+                 "_grad", "_grad_req", "_fresh_grad", "__weakref__")
     __array_priority__ = 1000.0
 
     def __init__(self, value, ctx=None):
@@ -69,6 +69,7 @@ class NDArray:
         self._node = None
         self._grad = None
         self._grad_req = None
+        self._fresh_grad = False  # set by backward, cleared by Trainer.step (stale check)
 
     @classmethod
     def _wrap(cls, value, ctx=None):
@@ -208,6 +209,7 @@ class NDArray:
         self._grad_req, self._node = grad_req, None
 
     def _accumulate_grad(self, g):
+        self._fresh_grad = True
         if self._grad_req == "add":
             self._grad._set_data(self._grad._data + g)
         elif self._grad_req == "write":

@@ -1,8 +1,8 @@
 """``mx.gluon``: the imperative/hybrid neural network API."""
 
-from . import loss, nn, utils
+from . import contrib, loss, nn, utils
 from .block import Block, HybridBlock, SymbolBlock
 from .parameter import Constant, DeferredInitializationError, Parameter, ParameterDict
 
 __all__ = ["Block", "HybridBlock", "SymbolBlock", "Parameter", "ParameterDict", "Constant",
-           "DeferredInitializationError", "loss", "nn", "utils"]
+           "DeferredInitializationError", "contrib", "loss", "nn", "utils"]

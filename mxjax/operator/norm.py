@@ -105,12 +105,16 @@ def _bn_running_bwd(axes, res, g):
 _bn_running.defvjp(_bn_running_fwd, _bn_running_bwd)
 
 
-@register("BatchNorm", inputs=("data", "gamma", "beta", "moving_mean", "moving_var"),
-          attrs=dict(eps=1e-3, momentum=0.9, fix_gamma=True, use_global_stats=False,
-                     output_mean_var=False, axis=1, cudnn_off=False, min_calib_range=None,
-                     max_calib_range=None),
-          training=True, infer_params=_bn_param_shapes, on_backward=_bn_backward_hook,
-          num_outputs=lambda attrs: 3 if attrs["output_mean_var"] else 1)
+_BATCH_NORM_SPEC = dict(
+    inputs=("data", "gamma", "beta", "moving_mean", "moving_var"),
+    attrs=dict(eps=1e-3, momentum=0.9, fix_gamma=True, use_global_stats=False,
+               output_mean_var=False, axis=1, cudnn_off=False, min_calib_range=None,
+               max_calib_range=None),
+    training=True, infer_params=_bn_param_shapes, on_backward=_bn_backward_hook,
+    num_outputs=lambda attrs: 3 if attrs["output_mean_var"] else 1)
+
+
+@register("BatchNorm", **_BATCH_NORM_SPEC)
 def batch_norm(data, gamma, beta, moving_mean, moving_var, *, eps, momentum, fix_gamma,
                use_global_stats, output_mean_var, axis, cudnn_off, min_calib_range,
                max_calib_range, _training):
@@ -143,6 +147,15 @@ def batch_norm(data, gamma, beta, moving_mean, moving_var, *, eps, momentum, fix
     if output_mean_var:
         return out, mean.reshape(c), invstd.reshape(c)
     return out
+
+
+@register("_contrib_BatchNormWithReLU", **_BATCH_NORM_SPEC)
+def batch_norm_with_relu(data, gamma, beta, moving_mean, moving_var, **attrs):
+    """BatchNorm followed by relu (relu'(0) = 0), as one operator."""
+    result = batch_norm(data, gamma, beta, moving_mean, moving_var, **attrs)
+    out = result[0] if isinstance(result, tuple) else result
+    out = jnp.where(out > 0, out, jnp.zeros_like(out))
+    return (out, *result[1:]) if isinstance(result, tuple) else out
 
 
 # ---------------------------------------------------------------------------------------

@@ -37,19 +37,11 @@ with open(os.path.join(GOLDENS, "layers.json"), encoding="utf-8") as _f:
     EXPECTED = json.load(_f)
 
 # Operators some layers need that mxjax does not register yet: case -> mx.nd.contrib name.
-_UNREGISTERED = {"batchnormrelu-4d": "BatchNormWithReLU"}
-
-
 # Where an operator, not the layer, differs from MXNet 1.9.1 (strict: remove when fixed).
 _OPERATOR_GAPS = {
     "batchnorm-noscale-nocenter": "the BatchNorm operator does not overwrite gamma with 1 in "
                                   "a training forward with fix_gamma=True, as MXNet does",
 }
-
-
-def _skip_unregistered(name):
-    if name in _UNREGISTERED and not hasattr(nd.contrib, _UNREGISTERED[name]):
-        pytest.skip(f"mx.nd.contrib.{_UNREGISTERED[name]} is not registered in mxjax yet")
 
 
 def tolerance(dtype):
@@ -78,7 +70,6 @@ def test_goldens_cover_every_case():
 @pytest.mark.parametrize("hybridize", [False, True], ids=["imperative", "hybridized"])
 @pytest.mark.parametrize("name", list(CASES))
 def test_layer_matches_mxnet(name, hybridize, request):
-    _skip_unregistered(name)
     if name in _OPERATOR_GAPS:
         request.applymarker(pytest.mark.xfail(reason=_OPERATOR_GAPS[name], strict=True))
     got, meta = _run(name, hybridize)
@@ -94,7 +85,6 @@ def test_layer_matches_mxnet(name, hybridize, request):
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_hybridized_agrees_with_imperative(name):
-    _skip_unregistered(name)
     imperative, hybridized = _run(name, False)[0], _run(name, True)[0]
     assert sorted(imperative) == sorted(hybridized)
     for key, value in imperative.items():

@@ -143,8 +143,17 @@ def convolution(data, weight, bias, *, kernel, stride, dilate, pad, num_filter, 
         if k > size + 2 * p:
             raise shape_error(op, "data", data.shape, f"spatial sizes of at least the "
                               f"dilated kernel {geo.dilated_kernel()} after padding {geo.pad}")
+    padding = [(p, p) for p in geo.pad]
+    if len(geo.kernel) == 3 and any(s > 1 for s in geo.stride) and any(geo.pad):
+        # XLA CPU (jax 0.10) aborts on the data gradient of a strided, padded 3-D
+        # convolution with a non-cubic kernel; padding explicitly avoids that path.
+        spatial = [i for i, c in enumerate(geo.layout) if c not in "NC"]
+        widths = [(0, 0)] * data.ndim
+        for axis, p in zip(spatial, geo.pad):
+            widths[axis] = (p, p)
+        data, padding = jnp.pad(data, widths), [(0, 0)] * 3
     out = lax.conv_general_dilated(
-        data, weight, geo.stride, [(p, p) for p in geo.pad],
+        data, weight, geo.stride, padding,
         rhs_dilation=geo.dilate,
         dimension_numbers=(geo.layout, geo.weight_layout, geo.layout),
         feature_group_count=num_group, preferred_element_type=_accumulation(data))

@@ -725,6 +725,9 @@ def _conv_cases(add):
         "2d-depthwise": ((1, 3, 5, 5), 3, (3, 3), {"num_group": 3, "pad": (1, 1)}),
         "2d-no-bias": ((2, 2, 4, 4), 3, (3, 3), {"no_bias": True}),
         "3d": ((1, 2, 4, 4, 4), 2, (2, 2, 2), {"stride": (1, 2, 1)}),
+        # XLA CPU aborted on this gradient (strided, padded, non-cubic 3-D kernel)
+        "3d-stride-pad": ((1, 2, 4, 4, 3), 3, (3, 2, 2), {"stride": (2, 2, 2),
+                                                        "pad": (1, 1, 1)}),
         "1x1": ((2, 3, 3, 3), 2, (1, 1), {}),
     }
     for tag, (shape, nf, kernel, kw) in convs.items():

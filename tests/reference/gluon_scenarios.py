@@ -229,6 +229,32 @@ def _ignore_extra(net, path):
     return net[0].weight.data().asnumpy()
 
 
+def scenario_summary_and_hooks(mx):
+    nd, nn = mx.nd, mx.gluon.nn
+    net = nn.HybridSequential()
+    shared = nn.Dense(4, in_units=4)
+    net.add(nn.Conv2D(2, kernel_size=3, in_channels=1), nn.BatchNorm(in_channels=2),
+            nn.Activation("relu"), nn.Flatten(), nn.Dense(4, in_units=8), shared,
+            nn.Dense(4, in_units=4, params=shared.params))
+    net.initialize()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        net.summary(nd.ones((1, 1, 4, 4)))
+    calls = []
+    handle = net[0].register_forward_hook(lambda blk, inp, o: calls.append(("post", o.shape)))
+    pre = net[0].register_forward_pre_hook(lambda blk, inp: calls.append(("pre", inp[0].shape)))
+    net(nd.ones((1, 1, 4, 4)))
+    handle.detach()
+    pre.detach()
+    net(nd.ones((1, 1, 4, 4)))
+    names = []
+    net.apply(lambda blk: names.append(blk.name))
+    net.cast("float64")
+    return {"summary": out.getvalue(), "hook_calls": [f"{k}{s}" for k, s in calls],
+            "apply_order": names, "cast_dtype": str(net[0].weight.data().dtype),
+            "cast_out": str(net(nd.ones((1, 1, 4, 4), dtype="float64")).dtype)}
+
+
 SCENARIOS = {name[len("scenario_"):]: fn for name, fn in dict(globals()).items()
              if name.startswith("scenario_")}
 

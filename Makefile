@@ -30,7 +30,9 @@ test: venv lint
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests
 
 bench: venv
+	$(PY) -m pip install -q -e '.[test,bench]'
 	$(PY) benchmarks/eager_ops.py
+	$(PY) benchmarks/training.py
 
 # Goldens come from real MXNet 1.9.1, in a virtual environment of its own.
 refvenv: $(REFVENV)/.installed

@@ -17,12 +17,18 @@ from . import (  # noqa: E402
     context,
     gluon,
     initializer,
+    io,
+    metric,
     name,
     ndarray,
     random,
+    recordio,
+    symbol,
 )
 from . import initializer as init  # noqa: E402
 from . import ndarray as nd  # noqa: E402
+from . import symbol as sym  # noqa: E402
+from .attribute import AttrScope  # noqa: E402,F401
 from .base import MXNetError  # noqa: E402,F401
 from .context import (  # noqa: E402,F401
     Context,
@@ -39,5 +45,5 @@ for _name in ndarray.random.__all__:  # mx.random.uniform & co, as in MXNet
 
 __version__ = "1.9.1"
 __all__ = ["nd", "ndarray", "autograd", "random", "base", "context", "initializer", "init",
-           "name", "gluon", "Context", "cpu", "gpu",
+           "name", "gluon", "io", "metric", "recordio", "sym", "symbol", "Context", "cpu", "gpu",
            "cpu_pinned", "num_gpus", "current_context", "gpu_memory_info", "MXNetError"]

@@ -379,9 +379,10 @@ def mark_variables(variables, gradients, grad_reqs="write"):
 
 
 def get_symbol(x):
-    """Recorded history as a Symbol: needs ``mx.sym``, which mxjax does not have yet."""
-    raise NotImplementedError("autograd.get_symbol needs mx.sym, which mxjax does not "
-                              "implement yet")
+    """The recorded computation that produced ``x``, as a Symbol (operators named
+    ``node_<i>``, marked variables ``var<i>``, other inputs ``null<i>``)."""
+    from .symbol._tape import symbol_of
+    return symbol_of(x)
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from collections import OrderedDict, defaultdict
 from .. import name as _name
 from .. import ndarray as nd
 from ..base import MXNetError
+from ..symbol import Symbol
 from . import _hybrid
 from .parameter import DEFAULT_INIT, Parameter, ParameterDict
 from .utils import HookHandle, _brief_print_list, _indent
@@ -286,6 +287,10 @@ class HybridBlock(Block):
     def _clear_cached_op(self):
         self._cached = None
 
+    def __getstate__(self):
+        # The compiled function is rebuilt on demand; it does not pickle.
+        return {**self.__dict__, "_cached": None}
+
     def hybridize(self, active=True, **kwargs):
         self._active = active
         self._flags = dict(kwargs)
@@ -297,6 +302,8 @@ class HybridBlock(Block):
         super().cast(dtype)
 
     def forward(self, x, *args):
+        if isinstance(x, Symbol):
+            return symbol_block.symbolic_forward(self, x, *args)
         if self._active and not _hybrid.tracing_active():
             if self._cached is None:
                 self._cached = _hybrid.CachedBlock(self)
@@ -316,8 +323,8 @@ class HybridBlock(Block):
         return None if self._cached is None else self._cached.info()
 
     def export(self, path, epoch=0, remove_amp_cast=True):
-        raise NotImplementedError("HybridBlock.export writes -symbol.json, which needs "
-                                  "mx.sym; mxjax does not implement it yet")
+        """Write ``path-symbol.json`` and ``path-%04d.params`` (hybridize and run first)."""
+        symbol_block.export(self, path, epoch, remove_amp_cast)
 
     def infer_shape(self, *args):
         self._imperative_forward(*args)
@@ -325,19 +332,6 @@ class HybridBlock(Block):
     def optimize_for(self, x, *args, backend=None, **kwargs):
         self.hybridize(True, **kwargs)
         return self(x, *args)
-
-
-class SymbolBlock(HybridBlock):
-    """Construct a block from a Symbol: needs ``mx.sym``, which mxjax does not have yet."""
-
-    def __init__(self, outputs, inputs, params=None):
-        raise NotImplementedError("SymbolBlock needs mx.sym, which mxjax does not implement "
-                                  "yet")
-
-    @staticmethod
-    def imports(symbol_file, input_names, param_file=None, ctx=None):
-        raise NotImplementedError("SymbolBlock.imports needs mx.sym, which mxjax does not "
-                                  "implement yet")
 
 
 def _first_context(args):
@@ -350,3 +344,6 @@ def _first_context(args):
                 return ctx
     return None
 
+
+from . import symbol_block  # noqa: E402  (needs HybridBlock)
+from .symbol_block import SymbolBlock  # noqa: E402

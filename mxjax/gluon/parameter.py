@@ -330,8 +330,13 @@ class Parameter:
         return total / len(arrays)
 
     def var(self):
-        raise NotImplementedError("Parameter.var() needs mx.sym, which mxjax does not "
-                                  "implement yet")
+        """This parameter as a ``mx.sym`` variable (name, shape, dtype, lr/wd mult, init)."""
+        if getattr(self, "_var", None) is None:
+            from .. import symbol
+            self._var = symbol.var(self.name, shape=self.shape, dtype=self.dtype,
+                                   lr_mult=self.lr_mult, wd_mult=self.wd_mult, init=self.init,
+                                   stype=self._stype)
+        return self._var
 
     def cast(self, dtype):
         """Cast data and gradient to ``dtype``."""

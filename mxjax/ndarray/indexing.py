@@ -5,12 +5,14 @@ arrays or lists (advanced indexing) becomes a structure in which each array is r
 by a placeholder, the arrays themselves travelling as traced inputs.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
-__all__ = ["BasicKey", "parse_basic", "is_basic", "split_advanced", "build_advanced",
+__all__ = ["BasicKey", "parse_basic", "take", "put", "is_basic", "split_advanced",
+           "build_advanced",
            "check_host_bounds"]
 
 
@@ -25,15 +27,38 @@ def is_basic(key):
 
 @dataclass(frozen=True)
 class BasicKey:
-    """Per-axis ``(start, stop, step)`` of a basic index, plus the result's shape."""
+    """A basic index: a static layout (compiled in) and dynamic start positions.
 
-    slices: tuple        # one (start, stop, step) per input axis, normalised
-    int_axes: tuple      # axes indexed by an integer (dropped from the result)
-    out_shape: tuple     # MXNet: () becomes (1,)
+    ``layout`` holds ``(length, stride, reversed)`` per input axis, ``lows`` the lowest
+    selected position per axis. ``lows`` is left out of equality and hashing: compiled
+    readers and writers take it as an argument, so ``x[i]`` compiles once for every ``i``.
+    """
+
+    layout: tuple
+    out_shape: tuple     # integer axes dropped, None axes added; MXNet: () becomes (1,)
     contiguous: bool     # a view in MXNet (writes reach the source)
+    lows: tuple = field(compare=False)
 
-    def jax_key(self):
-        return tuple(slice(*s) for s in self.slices)
+
+def take(x, key, lows):
+    """``x`` indexed by ``key`` with traced start positions ``lows``."""
+    sizes = [(n - 1) * stride + 1 if n else 0 for n, stride, _ in key.layout]
+    y = lax.dynamic_slice(x, lows, sizes)
+    if any(stride > 1 for _, stride, _ in key.layout):
+        y = y[tuple(slice(None, None, stride) for _, stride, _ in key.layout)]
+    flips = tuple(i for i, (_, _, rev) in enumerate(key.layout) if rev)
+    return (jnp.flip(y, flips) if flips else y).reshape(key.out_shape)
+
+
+def put(x, key, lows, value):
+    """``x`` with the region ``key`` selects (at ``lows``) replaced by ``value``."""
+    value = value.reshape(tuple(n for n, _, _ in key.layout)).astype(x.dtype)
+    flips = tuple(i for i, (_, _, rev) in enumerate(key.layout) if rev)
+    value = jnp.flip(value, flips) if flips else value
+    if all(stride == 1 for _, stride, _ in key.layout):
+        return lax.dynamic_update_slice(x, value, lows)
+    idx = [lo + jnp.arange(n) * stride for (n, stride, _), lo in zip(key.layout, lows)]
+    return x.at[jnp.ix_(*idx)].set(value)
 
 
 def parse_basic(key, shape):
@@ -52,7 +77,7 @@ def parse_basic(key, shape):
     if Ellipsis not in key:
         expanded += [slice(None)] * (len(shape) - n_real)
 
-    slices, int_axes, out_shape, axis = [], [], [], 0
+    layout, lows, out_shape, axis = [], [], [], 0
     for k in expanded:
         if k is None:
             out_shape.append(1)
@@ -61,34 +86,35 @@ def parse_basic(key, shape):
         if isinstance(k, (int, np.integer)):
             if not -dim <= k < dim:
                 raise IndexError(f"index {k} is out of bounds for axis {axis} with size {dim}")
-            k = int(k) % dim
-            slices.append((k, k + 1, 1))
-            int_axes.append(axis)
+            layout.append((1, 1, False))
+            lows.append(int(k) % dim)
         elif isinstance(k, slice):
             start, stop, step = k.indices(dim)
             if step == 0:
                 raise ValueError("slice step cannot be zero")
-            slices.append((start, stop, step))
-            out_shape.append(len(range(start, stop, step)))
+            n = len(range(start, stop, step))
+            layout.append((n, abs(step), step < 0))
+            lows.append(0 if n == 0 else min(start, start + (n - 1) * step))
+            out_shape.append(n)
         else:
             raise IndexError(f"NDArray does not support index {k!r} of type {type(k)}")
         axis += 1
     if not out_shape:
         out_shape = [1]  # MXNet: indexing every axis with an integer gives shape (1,)
-    return BasicKey(tuple(slices), tuple(int_axes), tuple(out_shape),
-                    _contiguous(slices, shape))
+    return BasicKey(tuple(layout), tuple(out_shape), _contiguous(layout, lows, shape),
+                    tuple(lows))
 
 
-def _contiguous(slices, shape):
+def _contiguous(layout, lows, shape):
     """MXNet returns a view when the selected elements are one contiguous memory block."""
-    lengths = [len(range(*s)) for s in slices]
-    partial = [i for i, (s, dim) in enumerate(zip(slices, shape)) if s != (0, dim, 1)]
+    partial = [i for i, ((n, stride, rev), lo, dim) in enumerate(zip(layout, lows, shape))
+               if (n, stride, rev, lo) != (dim, 1, False, 0)]
     if not partial:
         return True
     k = partial[-1]
-    if slices[k][2] != 1 and lengths[k] > 1:
+    if (layout[k][1] != 1 or layout[k][2]) and layout[k][0] > 1:
         return False
-    return all(lengths[i] == 1 for i in range(k))
+    return all(layout[i][0] == 1 for i in range(k))
 
 
 def split_advanced(key):

@@ -83,7 +83,8 @@ class NDArray:
         if root is None:
             return self._value
         if self._cache is None or self._cache[0] != root._version:
-            self._cache = (root._version, _read_view(self._steps)(root._value))
+            value = _read_view(self._steps)(root._value, _step_args(self._steps))
+            self._cache = (root._version, value)
         return self._cache[1]
 
     def _set_data(self, value):
@@ -93,7 +94,8 @@ class NDArray:
             self._value = value
             self._version += 1
         else:
-            root._set_data(_write_view(self._steps)(root._value, value))
+            root._set_data(_write_view(self._steps)(root._value, value,
+                                                     _step_args(self._steps)))
 
     def _make_view(self, step):
         root = self._root if self._root is not None else self
@@ -293,7 +295,7 @@ class NDArray:
         bkey = indexing.parse_basic(key, self.shape)
         if bkey.contiguous and not autograd.is_recording():
             return self._make_view(("index", bkey))
-        return _op("_basic_index")(self, key=bkey)
+        return _op("_basic_index")(self, key=bkey, lows=bkey.lows)
 
     def __setitem__(self, key, value):
         autograd.check_inplace(self)
@@ -314,7 +316,7 @@ class NDArray:
             self._set_data(_set_advanced(structure)(self._data, value, *idx))
             return
         bkey = indexing.parse_basic(key, shape)
-        self._set_data(_set_basic(bkey)(self._data, value))
+        self._set_data(_set_basic(bkey)(self._data, value, bkey.lows))
 
     def _assign(self, other):
         """``self[:] = other`` for an NDArray of the same shape (used by ``out=``)."""
@@ -438,11 +440,15 @@ for _name in _FORWARDED_METHODS:
     setattr(NDArray, _name, _forwarding_method(_name))
 
 
-# ---- views and writes, compiled once per key --------------------------------------------
-def _apply_step(value, step):
+# ---- views and writes, compiled once per key (positions are arguments) ---------------
+def _step_args(steps):
+    return tuple(arg.lows if kind == "index" else () for kind, arg in steps)
+
+
+def _apply_step(value, step, args):
     kind, arg = step
     if kind == "index":
-        return value[arg.jax_key()].reshape(arg.out_shape)
+        return indexing.take(value, arg, args)
     if kind == "reshape":
         return value.reshape(arg)
     return value
@@ -450,9 +456,9 @@ def _apply_step(value, step):
 
 @functools.lru_cache(maxsize=4096)
 def _read_view(steps):
-    def read(root):
-        for step in steps:
-            root = _apply_step(root, step)
+    def read(root, args):
+        for step, step_args in zip(steps, args):
+            root = _apply_step(root, step, step_args)
         return root
 
     return jax.jit(read)
@@ -460,21 +466,20 @@ def _read_view(steps):
 
 @functools.lru_cache(maxsize=4096)
 def _write_view(steps):
-    def write(root, value):
-        return _write_steps(root, steps, value)
+    def write(root, value, args):
+        return _write_steps(root, steps, value, args)
 
     return jax.jit(write)
 
 
-def _write_steps(parent, steps, value):
+def _write_steps(parent, steps, value, args):
     if not steps:
         return value.astype(parent.dtype)
-    step, rest = steps[0], steps[1:]
-    child = _write_steps(_apply_step(parent, step), rest, value)
+    step, step_args = steps[0], args[0]
+    child = _write_steps(_apply_step(parent, step, step_args), steps[1:], value, args[1:])
     kind, arg = step
     if kind == "index":
-        sliced_shape = parent[arg.jax_key()].shape
-        return parent.at[arg.jax_key()].set(child.reshape(sliced_shape))
+        return indexing.put(parent, arg, step_args, child)
     if kind == "reshape":
         return child.reshape(parent.shape)
     return child
@@ -482,13 +487,10 @@ def _write_steps(parent, steps, value):
 
 @functools.lru_cache(maxsize=4096)
 def _set_basic(bkey):
-    def set_(data, value):
-        # Broadcast to the indexed result's shape (integer axes dropped), then lay it out
-        # over the sliced region (integer axes kept with length 1).
-        sliced_shape = data[bkey.jax_key()].shape
+    def set_(data, value, lows):
+        # Broadcast to the indexed result's shape (integer axes dropped), then write it.
         value = value.reshape(_squeeze_to(value.shape, bkey.out_shape))
-        value = jnp.broadcast_to(value, bkey.out_shape).reshape(sliced_shape)
-        return data.at[bkey.jax_key()].set(value.astype(data.dtype))
+        return indexing.put(data, bkey, lows, jnp.broadcast_to(value, bkey.out_shape))
 
     return jax.jit(set_)
 

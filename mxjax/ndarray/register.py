@@ -80,7 +80,7 @@ def invoke(spec, args, kwargs):
     inputs = [_input_value(spec, n, x) for n, x in zip(names, inputs)]
     if spec.training:
         attrs["_training"] = autograd.is_training()
-    dynamic = [attrs[k] for k in spec.dynamic]
+    dynamic = [getattr(attrs[k], "_data", attrs[k]) for k in spec.dynamic]  # NDArray: its value
     if spec.random:
         dynamic.append(_random.next_key())
     pure, jitted = spec.bind(attrs, len(inputs))
@@ -91,8 +91,14 @@ def invoke(spec, args, kwargs):
         shapes = ", ".join(f"{n}={None if v is None else tuple(v.shape)}"
                            for n, v in zip(names, values))
         raise MXNetError(f"{spec.name}: {e} (inputs: {shapes})") from e
+    mutated = spec.mutated_inputs(attrs, len(inputs))
+    if mutated:  # optimizer states: written into their inputs, not returned (no gradient)
+        n_out = len(result) - len(mutated)
+        for i, value in zip(mutated, result[n_out:]):
+            inputs[i]._set_data(value)
+        result = result[:n_out]
     outputs = _wrap_outputs(spec, inputs, result, ctx)
-    if autograd.is_recording():
+    if autograd.is_recording() and not mutated:
         node = autograd.record_node(pure, (spec.name, spec.static_key(attrs), len(inputs)),
                                     [*inputs, *dynamic], outputs)
         if node is not None and spec.on_backward is not None:

@@ -11,6 +11,7 @@ the scalar in ``x * 0.5``) never recompiles. Output shapes and dtypes come from 
 implementation itself (``jax.eval_shape``), so there is no separate rule to keep in sync.
 """
 
+import ast
 import functools
 import inspect
 from collections.abc import Callable
@@ -50,6 +51,9 @@ class OpSpec:
     infer_params: Callable = None   # (known input shapes, attrs) -> shapes of unknown inputs
     creation: bool = False          # no array inputs; takes ctx= (zeros, arange, ...)
     on_backward: Callable = None    # (attrs, input NDArrays, outputs) run after backward
+    # Inputs the operator updates in place (optimizer states): positions, or a function of
+    # (attrs, number of inputs). The impl returns their new values after its outputs.
+    mutate: Any = ()
     doc: str = ""
 
     def parse_attrs(self, kwargs):
@@ -67,9 +71,21 @@ class OpSpec:
             attrs[name] = _hashable(value)
         return attrs
 
+    def parse_attr_strings(self, strings):
+        """Attribute values from their ``-symbol.json`` string form (``"(3, 3)"``, ``"True"``,
+        ``"64"``), each typed after the attribute's default. Names the spec does not know
+        (``__lr_mult__``, ``num_args``, ...) are left out."""
+        return {k: _parse_attr_string(v, self.attrs[k]) for k, v in strings.items()
+                if k in self.attrs}
+
     def num_outputs_for(self, attrs):
         n = self.num_outputs
         return n(attrs) if callable(n) else n
+
+    def mutated_inputs(self, attrs, n_inputs):
+        """Positions of the inputs written in place, in the order the impl returns them."""
+        m = self.mutate
+        return tuple(m(attrs, n_inputs) if callable(m) else m)
 
     def static_key(self, attrs):
         """The attributes that are compiled in (everything but ``dynamic``), hashable."""
@@ -114,6 +130,24 @@ def _hashable(value):
     if hasattr(value, "dtype") and hasattr(value, "shape") and value.shape == ():
         return value.item()
     return value
+
+
+def _parse_attr_string(text, default):
+    """One attribute string -> value: a Python literal when it reads as one (tuples, numbers,
+    None, booleans), else the string itself (``"relu"``, ``"float32"``)."""
+    if isinstance(default, bool) and text.lower() in ("true", "false", "1", "0"):
+        return text.lower() in ("true", "1")
+    if isinstance(default, str):
+        return None if text == "None" != default else text
+    if text in ("true", "false"):  # C++ writes booleans in lower case
+        return text == "true"
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return _hashable(value)
 
 
 @functools.cache

@@ -74,7 +74,7 @@ class FilterSampler(Sampler):
     def __init__(self, fn, dataset):
         self._fn = fn
         self._dataset = dataset
-        self._indices = [i for i, sample in enumerate(dataset) if fn(sample)]
+        self._indices = [i for i in range(len(dataset)) if fn(dataset[i])]
 
     def __iter__(self):
         return iter(self._indices)

@@ -1,0 +1,396 @@
+"""``vision.transforms``: image transforms as Gluon blocks (HWC images in, as MXNet).
+
+Deterministic transforms match MXNet 1.9.1's values: ``Resize`` and the crops reproduce
+the OpenCV ``resize`` MXNet calls, bit for bit on JAX's CPU backend for every method and
+for uint8 and float images (backends that fuse multiply-adds may differ by one unit in
+the last place, or by 1 on uint8). Random transforms draw from ``mx.random``
+(reproducible with ``mx.random.seed``), except ``RandomResizedCrop`` and ``RandomApply``,
+which use Python's ``random`` as MXNet does.
+"""
+
+import random
+
+import numpy as np
+
+from .... import ndarray as nd
+from .... import random as _random
+from ....base import MXNetError, numeric_types
+from ...block import Block, HybridBlock
+from ...nn import HybridSequential, Sequential
+from . import _image_ops as ops
+
+__all__ = ["Compose", "Cast", "ToTensor", "Normalize", "Rotate", "RandomRotation",
+           "RandomResizedCrop", "CropResize", "CenterCrop", "Resize", "RandomFlipLeftRight",
+           "RandomFlipTopBottom", "RandomBrightness", "RandomContrast", "RandomSaturation",
+           "RandomHue", "RandomColorJitter", "RandomLighting", "RandomApply"]
+
+
+class Compose(Sequential):
+    """Applies ``transforms`` in order. Consecutive HybridBlocks are grouped into one
+    hybridized ``HybridSequential``, as in MXNet.
+
+    Examples
+    --------
+    >>> t = transforms.Compose([transforms.Resize(300), transforms.CenterCrop(256),
+    ...                         transforms.ToTensor()])
+    """
+
+    def __init__(self, transforms):
+        super().__init__()
+        self._transforms = list(transforms)
+        hybrid = []
+        for t in self._transforms + [None]:
+            if isinstance(t, HybridBlock):
+                hybrid.append(t)
+                continue
+            if len(hybrid) == 1:
+                self.add(hybrid[0])
+            elif len(hybrid) > 1:
+                group = HybridSequential()
+                for h in hybrid:
+                    group.add(h)
+                group.hybridize()
+                self.add(group)
+            hybrid = []
+            if t is not None:
+                self.add(t)
+
+    def __reduce__(self):
+        # Rebuilt from its transforms when unpickled (in DataLoader workers): the compiled
+        # function of the hybridized group cannot be pickled.
+        return type(self), (self._transforms,)
+
+
+class Cast(HybridBlock):
+    """Casts the input to ``dtype`` (default float32)."""
+
+    def __init__(self, dtype="float32"):
+        super().__init__()
+        self._dtype = dtype
+
+    def hybrid_forward(self, F, x):
+        return F.cast(x, self._dtype)
+
+
+class ToTensor(HybridBlock):
+    """(H, W, C) or (N, H, W, C) image in [0, 255] -> float32 (C, H, W) or (N, C, H, W)
+    in [0, 1]."""
+
+    def hybrid_forward(self, F, x):
+        if x.ndim not in (3, 4):
+            raise MXNetError(f"ToTensor: input must have shape (H, W, C) or "
+                                 f"(N, H, W, C), got {x.shape}")
+        axes = (2, 0, 1) if x.ndim == 3 else (0, 3, 1, 2)
+        return F.transpose(F.cast(x, "float32") / 255.0, axes=axes)
+
+
+def _per_channel(values, channels, what, shape):
+    values = np.atleast_1d(np.asarray(values, np.float32))
+    if values.size not in (1, channels):
+        raise MXNetError(f"Normalize: {what} must have 1 or {channels} elements for "
+                             f"input of shape {shape}, got {values.tolist()}")
+    return np.broadcast_to(values, (channels,))
+
+
+class Normalize(HybridBlock):
+    """``(x[c] - mean[c]) / std[c]`` for a (C, H, W) or (N, C, H, W) tensor with 1 or 3
+    channels; a scalar mean or std applies to every channel.
+
+    Parameters
+    ----------
+    mean : float or tuple of floats, default 0
+    std : float or tuple of floats, default 1
+    """
+
+    def __init__(self, mean=0.0, std=1.0):
+        super().__init__()
+        self._mean = mean
+        self._std = std
+
+    def hybrid_forward(self, F, x):
+        if x.ndim not in (3, 4) or x.shape[-3] not in (1, 3):
+            raise MXNetError(f"Normalize: input must be (C, H, W) or (N, C, H, W) with "
+                                 f"1 or 3 channels, got shape {x.shape}")
+        channels = x.shape[-3]
+        dtype = np.dtype(x.dtype)
+        mean = _per_channel(self._mean, channels, "mean", x.shape).astype(dtype)
+        std = _per_channel(self._std, channels, "std", x.shape).astype(dtype)
+        shape = (channels, 1, 1)
+        return F.broadcast_div(F.broadcast_sub(x, nd.array(mean.reshape(shape), dtype=dtype)),
+                               nd.array(std.reshape(shape), dtype=dtype))
+
+
+class Resize(HybridBlock):
+    """Resizes an (H, W, C) or (N, H, W, C) image, before ``ToTensor``.
+
+    Parameters
+    ----------
+    size : int or tuple of (W, H)
+        Output size; an int gives a square, or with ``keep_ratio`` the shorter edge.
+    keep_ratio : bool, default False
+        With an int ``size``: scale the shorter edge to ``size``, keeping the aspect.
+    interpolation : int, default 1
+        OpenCV's method: 0 nearest, 1 bilinear, 2 bicubic, 3 area, 4 Lanczos.
+    """
+
+    def __init__(self, size, keep_ratio=False, interpolation=1):
+        super().__init__()
+        self._keep = keep_ratio
+        self._size = size
+        self._interpolation = interpolation
+
+    def hybrid_forward(self, F, x):
+        return ops.apply(ops.resize, x, size=_hashable(self._size), keep_ratio=self._keep,
+                         interp=self._interpolation)
+
+
+def _hashable(size):
+    return tuple(size) if isinstance(size, (list, tuple)) else size
+
+
+class CropResize(HybridBlock):
+    """Crops the ``width`` x ``height`` box at (``x``, ``y``) out of an (H, W, C) or
+    (N, H, W, C) image, then optionally resizes it to ``size`` = (w, h) or int.
+
+    ``interpolation`` defaults to bilinear (MXNet 1.9.1 fails when it is left at None).
+    """
+
+    def __init__(self, x, y, width, height, size=None, interpolation=None):
+        super().__init__()
+        self._x, self._y = x, y
+        self._width, self._height = width, height
+        self._size = size
+        self._interpolation = interpolation
+
+    def hybrid_forward(self, F, x):
+        h_axis = x.ndim - 3
+        if x.ndim not in (3, 4) or x.shape[-1] not in (1, 3):
+            raise MXNetError(f"CropResize: input must be (H, W, C) or (N, H, W, C) with "
+                                 f"1 or 3 channels, got shape {x.shape}")
+        if (self._width <= 0 or self._height <= 0 or self._x + self._width > x.shape[-2]
+                or self._y + self._height > x.shape[-3]):
+            raise MXNetError(
+                f"CropResize: box x={self._x}, y={self._y}, width={self._width}, "
+                f"height={self._height} does not fit in an image of shape {x.shape}")
+        begin = [None] * x.ndim
+        end = [None] * x.ndim
+        begin[h_axis:h_axis + 2] = [self._y, self._x]
+        end[h_axis:h_axis + 2] = [self._y + self._height, self._x + self._width]
+        out = F.slice(x, begin=tuple(begin), end=tuple(end))
+        if self._size:
+            interp = 1 if self._interpolation is None else self._interpolation
+            out = ops.apply(ops.resize, out, size=_hashable(self._size), interp=interp)
+        return out
+
+
+def _interp_method(interp, sizes):
+    """MXNet's ``image._get_interp_method``: 9 picks by direction, 10 at random."""
+    if interp == 9:
+        old_h, old_w, new_h, new_w = sizes
+        if new_h > old_h and new_w > old_w:
+            return 2
+        if new_h < old_h and new_w < old_w:
+            return 3
+        return 1
+    if interp == 10:
+        return random.randint(0, 4)
+    if interp not in (0, 1, 2, 3, 4):
+        raise ValueError(f"Unknown interp method {interp}")
+    return interp
+
+
+def _fixed_crop(src, x0, y0, w, h, size, interp):
+    """Crop (x0, y0, w, h) out of an HWC image, resizing to ``size`` = (w, h) if needed."""
+    out = src[y0:y0 + h, x0:x0 + w]
+    if size is not None and (w, h) != tuple(size):
+        method = _interp_method(interp, (h, w, size[1], size[0]))
+        out = ops.apply(ops.resize, out, size=tuple(size), interp=method)
+    return out
+
+
+def _scale_down(src_size, size):
+    w, h = size
+    sw, sh = src_size
+    if sh < h:
+        w, h = float(w * sh) / h, sh
+    if sw < w:
+        w, h = sw, float(h * sw) / w
+    return int(w), int(h)
+
+
+def _center_crop(src, size, interp):
+    h, w, _ = src.shape
+    new_w, new_h = _scale_down((w, h), size)
+    x0, y0 = int((w - new_w) / 2), int((h - new_h) / 2)
+    return _fixed_crop(src, x0, y0, new_w, new_h, size, interp)
+
+
+class CenterCrop(Block):
+    """Crops the centre of an (H, W, C) image to ``size`` = (W, H) or int; an image
+    smaller than ``size`` is cropped to its aspect ratio and scaled up.
+
+    Parameters
+    ----------
+    size : int or tuple of (W, H)
+    interpolation : int, default 1
+        Method for the resize, as in ``Resize`` (also 9: auto, 10: random).
+    """
+
+    def __init__(self, size, interpolation=1):
+        super().__init__()
+        self._size = (size, size) if isinstance(size, numeric_types) else tuple(size)
+        self._interpolation = interpolation
+
+    def forward(self, x):
+        return _center_crop(x, self._size, self._interpolation)
+
+
+class RandomResizedCrop(Block):
+    """Crops a random part of an (H, W, C) image, of random area (``scale`` of the
+    original) and aspect ratio (``ratio``), and resizes it to ``size`` = (W, H) or int.
+    Falls back to a centre crop after 10 unsuccessful draws. Uses Python's ``random``.
+    """
+
+    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
+                 interpolation=1):
+        super().__init__()
+        self._size = (size, size) if isinstance(size, numeric_types) else tuple(size)
+        self._scale = scale
+        self._ratio = ratio
+        self._interpolation = interpolation
+
+    def forward(self, x):
+        h, w, _ = x.shape
+        area = (self._scale, 1.0) if isinstance(self._scale, numeric_types) else self._scale
+        log_ratio = (np.log(self._ratio[0]), np.log(self._ratio[1]))
+        for _ in range(10):
+            target = random.uniform(area[0], area[1]) * h * w
+            aspect = np.exp(random.uniform(*log_ratio))
+            new_w = int(round(np.sqrt(target * aspect)))
+            new_h = int(round(np.sqrt(target / aspect)))
+            if new_w <= w and new_h <= h:
+                x0 = random.randint(0, w - new_w)
+                y0 = random.randint(0, h - new_h)
+                return _fixed_crop(x, x0, y0, new_w, new_h, self._size, self._interpolation)
+        return _center_crop(x, self._size, self._interpolation)
+
+
+class _RandomImageOp(HybridBlock):
+    """A random image kernel with a fresh ``mx.random`` key per call."""
+
+    _kernel = None
+
+    def __init__(self, **static):
+        super().__init__()
+        self._static = static
+
+    def hybrid_forward(self, F, x):
+        if x.ndim != 3 or x.shape[-1] not in (1, 3):
+            raise MXNetError(f"{type(self).__name__}: input must be an (H, W, C) image "
+                                 f"with 1 or 3 channels, got shape {x.shape}")
+        return ops.apply(type(self)._kernel, x, _random.next_key(), **self._static)
+
+
+class RandomFlipLeftRight(_RandomImageOp):
+    """Flips an (H, W, C) image left to right with probability 1/2."""
+
+    _kernel = staticmethod(ops.random_flip)
+
+    def __init__(self):
+        super().__init__(axis=1)
+
+
+class RandomFlipTopBottom(_RandomImageOp):
+    """Flips an (H, W, C) image upside down with probability 1/2."""
+
+    _kernel = staticmethod(ops.random_flip)
+
+    def __init__(self):
+        super().__init__(axis=0)
+
+
+class _RandomEnhance(_RandomImageOp):
+    _kernel = staticmethod(ops.random_enhance)
+    _kind = None
+
+    def __init__(self, amount):
+        super().__init__(kind=self._kind, min_factor=max(0.0, 1.0 - amount),
+                         max_factor=1.0 + amount)
+
+
+class RandomBrightness(_RandomEnhance):
+    """Scales the pixel values by a factor uniform in [max(0, 1 - brightness),
+    1 + brightness]."""
+
+    _kind = "brightness"
+
+
+class RandomContrast(_RandomEnhance):
+    """Blends with the mean grey level by a factor uniform in [max(0, 1 - contrast),
+    1 + contrast]."""
+
+    _kind = "contrast"
+
+
+class RandomSaturation(_RandomEnhance):
+    """Blends with the grey image by a factor uniform in [max(0, 1 - saturation),
+    1 + saturation]."""
+
+    _kind = "saturation"
+
+
+class RandomHue(_RandomEnhance):
+    """Rotates the hue by ``alpha * 360`` degrees, ``alpha`` uniform in
+    [max(0, 1 - hue), 1 + hue] (MXNet's factor convention)."""
+
+    _kind = "hue"
+
+
+class RandomColorJitter(_RandomImageOp):
+    """Jitters brightness, contrast, saturation (factors 1 +- amount) and hue (+- hue
+    turns) in a random order; an amount of 0 leaves that property alone."""
+
+    _kernel = staticmethod(ops.random_color_jitter)
+
+    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
+        super().__init__(brightness=float(brightness), contrast=float(contrast),
+                         saturation=float(saturation), hue=float(hue))
+
+
+class RandomLighting(_RandomImageOp):
+    """Adds AlexNet's PCA-based colour noise with per-channel strengths drawn from
+    N(0, alpha)."""
+
+    _kernel = staticmethod(ops.random_lighting)
+
+    def __init__(self, alpha):
+        super().__init__(alpha_std=float(alpha))
+
+
+class RandomApply(Sequential):
+    """Applies ``transforms`` with probability ``p`` (Python's ``random``)."""
+
+    def __init__(self, transforms, p=0.5):
+        super().__init__()
+        self.transforms = transforms
+        self.p = p
+
+    def forward(self, x):
+        if self.p < random.random():
+            return x
+        return self.transforms(x)
+
+
+class Rotate(Block):
+    """Rotation by a fixed angle: not implemented in mxjax (MXNet's version needs
+    ``mx.image.imrotate``)."""
+
+    def __init__(self, rotation_degrees, zoom_in=False, zoom_out=False):
+        raise NotImplementedError("transforms.Rotate is not implemented in mxjax")
+
+
+class RandomRotation(Block):
+    """Rotation by a random angle: not implemented in mxjax."""
+
+    def __init__(self, angle_limits, zoom_in=False, zoom_out=False, rotate_with_proba=1.0):
+        raise NotImplementedError("transforms.RandomRotation is not implemented in mxjax")

@@ -1,0 +1,102 @@
+"""Optimizer states as MXNet 1.9.1 pickles them, readable by either library.
+
+``Updater.get_states`` (and so ``Trainer.save_states``) pickles a dict of states and
+optionally the optimizer. MXNet's pickle names its own classes
+(``mxnet.ndarray.ndarray.NDArray``, ``mxnet.optimizer.optimizer.SGD``,
+``mxnet.lr_scheduler.FactorScheduler``) and stores an NDArray as
+``{'handle': bytes}``, the bytes being the array in MXNet's binary NDArray format. mxjax
+writes exactly that, so MXNet can load mxjax's states, and maps those names back to its
+own classes when loading, so mxjax loads MXNet's.
+"""
+
+import io
+import pickle
+
+import jax.numpy as jnp
+
+from ..ndarray import serialization
+from ..ndarray.ndarray import NDArray
+
+__all__ = ["dumps", "loads"]
+
+_PROTOCOL = 4
+
+
+def _mxnet_name(cls):
+    """MXNet's module and name for an mxjax class, or None."""
+    if cls is NDArray:
+        return "mxnet.ndarray.ndarray", "NDArray"
+    module = getattr(cls, "__module__", "") or ""
+    if module == "mxjax.lr_scheduler":
+        return "mxnet.lr_scheduler", cls.__qualname__
+    if module.startswith("mxjax.optimizer"):
+        where = "contrib" if module.endswith(".contrib") else "optimizer"
+        return f"mxnet.optimizer.{where}", cls.__qualname__
+    return None
+
+
+def _raw_bytes(arr):
+    """The bytes of MXNet's ``MXNDArraySaveRawBytes`` for one array."""
+    value = arr.asnumpy()
+    return serialization._encode_array(0, value.reshape(1) if value.ndim == 0 else value)
+
+
+class _MXNetPickler(pickle._Pickler):
+    """A pickler that writes MXNet's class names and NDArray state."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, NDArray):
+            return NDArray, (None,), {"handle": bytearray(_raw_bytes(obj))}  # MXNet: writable
+        return NotImplemented
+
+    def save_global(self, obj, name=None):
+        target = _mxnet_name(obj) if isinstance(obj, type) else None
+        if target is None:
+            return super().save_global(obj, name)
+        module, qualname = target
+        self.save(module)
+        self.save(qualname)
+        self.write(pickle.STACK_GLOBAL)
+        self.memoize(obj)
+        return None
+
+
+class _PickledNDArray(NDArray):
+    """Rebuilds an NDArray from MXNet's pickled state, then becomes a plain NDArray."""
+
+    __slots__ = ()
+
+    def __setstate__(self, state):
+        handle = state.get("handle") if isinstance(state, dict) else None
+        if handle is None:
+            NDArray.__setstate__(self, state)
+        else:
+            value = serialization._read_array(serialization._Reader(handle), 0)
+            NDArray.__init__(self, jnp.asarray(value))
+        self.__class__ = NDArray
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) in (("mxnet.ndarray.ndarray", "NDArray"),
+                              ("mxjax.ndarray.ndarray", "NDArray")):
+            return _PickledNDArray
+        if module.startswith("mxnet.optimizer"):
+            from .. import optimizer
+            return getattr(optimizer.contrib if module.endswith("contrib") else optimizer, name)
+        if module == "mxnet.lr_scheduler":
+            from .. import lr_scheduler
+            return getattr(lr_scheduler, name)
+        return super().find_class(module, name)
+
+
+def dumps(obj):
+    """Pickle ``obj`` (states, optimizers, schedulers, NDArrays) in MXNet's format."""
+    buf = io.BytesIO()
+    _MXNetPickler(buf, _PROTOCOL).dump(obj)
+    return buf.getvalue()
+
+
+def loads(data):
+    """Unpickle states written by mxjax or by MXNet 1.9.1."""
+    return _Unpickler(io.BytesIO(data)).load()

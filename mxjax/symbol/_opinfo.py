@@ -1,0 +1,134 @@
+"""Graph facts about MXNet operators that the registry does not carry.
+
+The registry describes what an operator computes; a ``-symbol.json`` graph also records
+which inputs exist for given attributes (no bias input when ``no_bias=True``), which inputs
+are auxiliary states the operator mutates (BatchNorm's running statistics), initializers
+MXNet attaches to some parameter inputs, and outputs MXNet keeps hidden (BatchNorm's saved
+mean and variance count in ``node_row_ptr`` even when not visible). Verified against MXNet
+1.9.1; operators not listed have every input, no auxiliary state and only visible outputs.
+"""
+
+__all__ = ["input_names", "aux_indices", "input_init", "total_outputs", "output_names",
+           "SAME_SHAPE", "softmax_label_shape", "input_dtype"]
+
+
+def _flag(name):
+    return lambda attrs: bool(attrs[name])
+
+
+def _has_bias(attrs):
+    return not attrs["no_bias"]
+
+
+_SEQUENCE = {"sequence_length": _flag("use_sequence_length")}
+
+# Inputs that exist only for some attribute values.
+_CONDITIONAL_INPUTS = {
+    "FullyConnected": {"bias": _has_bias},
+    "Convolution": {"bias": _has_bias},
+    "Deconvolution": {"bias": _has_bias},
+    "LeakyReLU": {"gamma": lambda attrs: attrs["act_type"] == "prelu"},
+    "RNN": {"state_cell": lambda attrs: attrs["mode"] == "lstm", **_SEQUENCE},
+    "SequenceMask": _SEQUENCE,
+    "SequenceLast": _SEQUENCE,
+    "SequenceReverse": _SEQUENCE,
+    "CTCLoss": {"data_lengths": _flag("use_data_lengths"),
+                "label_lengths": _flag("use_label_lengths")},
+    "softmax": {"length": _flag("use_length")},
+}
+
+# Positions of the inputs an operator writes to (auxiliary states).
+_AUX_INPUTS = {"BatchNorm": (3, 4), "_contrib_BatchNormWithReLU": (3, 4)}
+
+_BN_INIT = {3: '["zero", {}]', 4: '["one", {}]'}
+# ``__init__`` attributes MXNet gives input variables that have none.
+_INPUT_INIT = {"BatchNorm": _BN_INIT, "_contrib_BatchNormWithReLU": _BN_INIT,
+               "LeakyReLU": {1: '["Constant", {"value": 0.25}]'}}
+
+# Total outputs of the node in MXNet's graph, where more than the visible ones.
+_TOTAL_OUTPUTS = {
+    "BatchNorm": 3, "_contrib_BatchNormWithReLU": 4, "LayerNorm": 3, "GroupNorm": 3,
+    "InstanceNorm": 3, "LRN": 2, "L2Normalization": 2, "Dropout": 2, "sort": 2, "topk": 2,
+    "_linalg_det": 3, "_linalg_slogdet": 4, "CTCLoss": 2,
+    "Pooling": lambda attrs: 2 if attrs["pool_type"] == "max" else 1,  # oneDNN workspace
+}
+
+# Output names where MXNet names them (otherwise ``output`` or ``output0``, ``output1``, ...).
+_NORM_NAMES = ("output", "mean", "std")
+_OUTPUT_NAMES = {
+    "BatchNorm": ("output", "mean", "var"), "_contrib_BatchNormWithReLU": ("output", "mean", "var"),
+    "LayerNorm": _NORM_NAMES, "GroupNorm": _NORM_NAMES, "InstanceNorm": _NORM_NAMES,
+    "LRN": ("output",), "L2Normalization": ("output",), "Dropout": ("output",),
+    "Pooling": ("output",), "LeakyReLU": ("output", "mask"),
+    "RNN": ("output", "state_output", "statecell_output"),
+}
+
+
+def input_names(spec, attrs, n_given=None):
+    """The inputs a node of ``spec`` has for ``attrs`` (``n_given``: count, if variadic)."""
+    if spec.variadic:
+        return [f"{spec.inputs[0]}{i}" for i in range(n_given or 0)]
+    rules = _CONDITIONAL_INPUTS.get(spec.name, {})
+    return [n for n in spec.inputs if n not in rules or rules[n](attrs)]
+
+
+def aux_indices(spec, attrs, n_inputs):
+    """Positions of the inputs the operator writes to: they are auxiliary states."""
+    return (*_AUX_INPUTS.get(spec.name, ()), *spec.mutated_inputs(attrs, n_inputs))
+
+
+def input_init(spec, index):
+    """The ``__init__`` string MXNet attaches to input ``index``, or None."""
+    return _INPUT_INIT.get(spec.name, {}).get(index)
+
+
+def total_outputs(spec, attrs):
+    visible = spec.num_outputs_for(attrs)
+    total = _TOTAL_OUTPUTS.get(spec.name, visible)
+    return max(visible, total(attrs) if callable(total) else total)
+
+
+def output_names(spec, attrs):
+    """Names of the visible outputs (``fc1_output`` is ``fc1`` + ``_`` + ``output``)."""
+    visible = spec.num_outputs_for(attrs)
+    names = _OUTPUT_NAMES.get(spec.name)
+    if names is not None:
+        return list(names[:visible])
+    if total_outputs(spec, attrs) == 1:
+        return ["output"]
+    return [f"output{i}" for i in range(visible)]
+
+
+# Operators whose inputs all have one shape (MXNet infers a missing one from the others).
+SAME_SHAPE = frozenset((
+    "elemwise_add", "elemwise_sub", "elemwise_mul", "elemwise_div", "_mod", "_power",
+    "_maximum", "_minimum", "_hypot", "_equal", "_not_equal", "_greater", "_greater_equal",
+    "_lesser", "_lesser_equal", "_logical_and", "_logical_or", "_logical_xor", "add_n",
+    "where", "LinearRegressionOutput", "MAERegressionOutput", "LogisticRegressionOutput"))
+
+
+def softmax_label_shape(data_shape, attrs):
+    """SoftmaxOutput's label: one class index per prediction."""
+    if attrs["multi_output"]:
+        return (data_shape[0], *data_shape[2:])
+    return tuple(data_shape[:-1])
+
+
+def _bn_param_dtype(dtype, attrs):  # noqa: ARG001
+    return "float32" if dtype == "float16" else dtype  # float16 data, float32 statistics
+
+
+# The dtype (name) of an input left unknown, from the first known input dtype (None if
+# none is known); by default the same.
+_INPUT_DTYPES = {
+    "Embedding": {"weight": lambda dtype, attrs: attrs["dtype"]},
+    **{op: dict.fromkeys(("gamma", "beta", "moving_mean", "moving_var"), _bn_param_dtype)
+       for op in ("BatchNorm", "_contrib_BatchNormWithReLU")},
+}
+
+
+def input_dtype(spec, name, known, attrs):
+    rule = _INPUT_DTYPES.get(spec.name, {}).get(name)
+    if rule is None or (known is None and rule is _bn_param_dtype):
+        return known
+    return rule(known, attrs)

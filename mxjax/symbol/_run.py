@@ -1,0 +1,74 @@
+"""Run a Symbol's graph on NDArrays, one registry operator per node.
+
+``evaluate`` calls each node's operator through the same path as ``mx.nd`` (so it runs
+eagerly and is recorded by autograd, or is traced inside a hybridized block).
+``graph_function`` wraps it as a pure function of arrays, which ``Executor`` compiles
+with ``jax.jit`` and differentiates with ``jax.vjp``.
+"""
+
+import jax
+import jax.numpy as jnp
+
+from .. import _tracing, autograd
+from ..ndarray.ndarray import NDArray
+from ..ndarray.register import invoke
+
+__all__ = ["evaluate", "graph_function", "vjp_function"]
+
+
+def evaluate(symbol, values):
+    """The outputs (NDArrays) of ``symbol`` given ``values``: variable name -> NDArray."""
+    results = {}
+    for node in symbol._nodes():
+        if node.is_variable():
+            if node.name not in values:
+                raise KeyError(node.name)
+            results[id(node)] = [values[node.name]]
+            continue
+        spec = node.spec
+        given = [results[id(c)][i] for c, i, _ in node.inputs]
+        if spec.variadic:
+            inputs = given
+        else:
+            by_name = dict(zip(node.input_names(), given))
+            inputs = [by_name.get(n) for n in spec.inputs]
+        out = invoke(spec, inputs, dict(node.params))
+        results[id(node)] = out if isinstance(out, list) else [out]
+    return [results[id(node)][i] for node, i in symbol._outputs]
+
+
+def graph_function(symbol, arg_names, aux_names, training):
+    """``f(arg_values, aux_values, key) -> (outputs, new_aux_values)`` on jax arrays.
+
+    Auxiliary states come back updated as in a backward pass over the graph (BatchNorm's
+    running statistics in training mode); random operators draw from ``key``.
+    """
+
+    def fn(arg_values, aux_values, key):
+        with _tracing.tracing({}, key), autograd.pause(train_mode=training):
+            aux = [NDArray(v) for v in aux_values]
+            values = dict(zip(arg_names, (NDArray(v) for v in arg_values)))
+            values.update(zip(aux_names, aux))
+            outputs = evaluate(symbol, values)
+            return [o._data for o in outputs], [a._data for a in aux]
+
+    return fn
+
+
+def vjp_function(fn, diff):
+    """``g(arg_values, aux_values, key, head_grads)``: gradients of the arguments at
+    positions ``diff``; a head gradient of ``None`` means ones."""
+
+    def grads(arg_values, aux_values, key, head_grads):
+        def forward(diff_values):
+            values = list(arg_values)
+            for i, v in zip(diff, diff_values):
+                values[i] = v
+            return fn(values, aux_values, key)[0]
+
+        outs, pullback = jax.vjp(forward, [arg_values[i] for i in diff])
+        cotangents = [jnp.ones_like(o) if g is None else g
+                      for o, g in zip(outs, head_grads)]
+        return pullback(cotangents)[0]
+
+    return grads

@@ -1,0 +1,93 @@
+"""``autograd.get_symbol``: the graph recorded by ``autograd.record`` as a Symbol.
+
+Every recorded operator becomes a node of the same registry operator (named ``node_<i>``
+in graph order, as MXNet names them), with the attributes that differ from the defaults
+plus the dynamic ones (``scalar``); marked variables become ``var<i>`` and other input
+arrays ``null<i>``.
+"""
+
+from ..base import MXNetError
+from ..operator import spec as _spec
+from .symbol import Symbol, _Node, _topo
+
+__all__ = ["symbol_of"]
+
+
+def _op_spec(key):
+    if isinstance(key, tuple) and len(key) == 3 and isinstance(key[0], str):
+        try:
+            return _spec.get(key[0])
+        except MXNetError:
+            return None
+    return None
+
+
+class _Converter:
+    def __init__(self):
+        self.nodes, self.variables = {}, {}
+
+    def variable(self, token, marked):
+        if token not in self.variables:
+            self.variables[token] = _Node("null", "var" if marked else "null")
+        return self.variables[token]
+
+    def entry(self, entry):
+        kind = entry[0]
+        if kind == "node":
+            return self.convert(entry[1]), entry[2]
+        if kind == "var":
+            return self.variable(("var", id(entry[1])), True), 0
+        return self.variable(("const", id(entry[1])), False), 0
+
+    def convert(self, root):
+        stack = [root]
+        while stack:  # iterative: graphs recorded in long loops are deep
+            node = stack[-1]
+            if id(node) in self.nodes:
+                stack.pop()
+                continue
+            if node.inputs is None:
+                raise MXNetError("get_symbol: the graph was freed by backward; record again "
+                                 "or pass retain_graph=True")
+            pending = [e[1] for e in node.inputs if e[0] == "node" and id(e[1]) not in self.nodes]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            self.nodes[id(node)] = self._op_node(node)
+        return self.nodes[id(root)]
+
+    def _op_node(self, node):
+        spec = _op_spec(node.key)
+        if spec is None:
+            raise NotImplementedError(
+                f"autograd.get_symbol: the graph contains a {node.key[0]!r} node (a hybridized "
+                "block, autograd.Function or a recorded gradient), which has no MXNet operator")
+        _, static, n_inputs = node.key
+        params = {k: v for k, v in static if k in spec.attrs and v != spec.attrs[k]}
+        dynamic = node.inputs[n_inputs:n_inputs + len(spec.dynamic)]
+        params.update((k, e[1]) for k, e in zip(spec.dynamic, dynamic) if e[0] == "const")
+        inputs = [self.entry(e) for e in node.inputs[:n_inputs]
+                  if not (e[0] == "const" and e[1] is None)]  # optional input not given
+        sym_node = _Node(spec.name, "node", {k: str(v) for k, v in params.items()}, params)
+        sym_node.inputs = [(c, i, 0) for c, i in inputs]
+        return sym_node
+
+
+def symbol_of(x):
+    """The Symbol of the recorded computation of NDArray ``x``."""
+    converter = _Converter()
+    recorded = getattr(x, "_node", None)
+    if recorded is None:
+        head = converter.variable(("var", id(x)), x._grad_req is not None), 0
+    else:
+        head = converter.convert(recorded[0]), recorded[1]
+    n_variables = n_ops = 0
+    for node in _topo([head[0]]):
+        if node.is_variable():
+            node.name = f"{node.name}{n_variables}"
+            n_variables += 1
+        else:
+            node.name = f"node_{n_ops}"
+            n_ops += 1
+    return Symbol([head])

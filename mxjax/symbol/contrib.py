@@ -1,0 +1,3 @@
+"""``mx.sym.contrib``: operators generated from the registry (see ``register.py``)."""
+
+__all__ = []

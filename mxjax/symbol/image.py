@@ -1,0 +1,3 @@
+"""``mx.sym.image``: operators generated from the registry (see ``register.py``)."""
+
+__all__ = []

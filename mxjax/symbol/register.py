@@ -1,0 +1,113 @@
+"""Build ``mx.sym.<op>`` functions from the operator registry (the same specs as ``mx.nd``).
+
+Each function adds one node to a graph: ``mx.sym.FullyConnected(data, num_hidden=4,
+name='fc1')`` creates ``fc1`` and, for parameter inputs not given, the variables
+``fc1_weight`` and ``fc1_bias``. Names route as in ``mx.nd`` (``_contrib_X`` to
+``sym.contrib.X``, ``_linalg_X`` to ``sym.linalg.X``, other ``_X`` to ``sym._internal``).
+"""
+
+import inspect
+
+import numpy as np
+
+from .. import attribute as _attribute
+from .. import name as _name
+from ..base import MXNetError
+from ..ndarray.register import _split_args, _target
+from ..operator import spec as _spec
+from . import _opinfo
+from .symbol import Symbol, _hidden_key, _Node
+
+__all__ = ["create_op", "make_function", "populate"]
+
+
+def create_op(spec, func_name, args, kwargs):
+    """A Symbol for operator ``spec`` called as ``mx.sym.<func_name>(*args, **kwargs)``."""
+    kwargs = dict(kwargs)
+    name, attr = kwargs.pop("name", None), kwargs.pop("attr", None)
+    kwargs.pop("out", None)
+    if spec.creation and "ctx" not in spec.attrs:
+        kwargs.pop("ctx", None)
+    num_args = kwargs.get("num_args")
+    inputs, params = _split_args(spec, args, kwargs)
+    for value in inputs:
+        if value is not None and not isinstance(value, Symbol):
+            raise TypeError(f"{spec.name}: inputs must be Symbol instances, but got "
+                            f"{type(value).__name__}")
+        if value is not None and len(value) != 1:
+            raise MXNetError(f"{spec.name}: an input is a group of {len(value)} outputs; "
+                             "pass a single output")
+    if params.get("dtype") is not None and not isinstance(params["dtype"], str):
+        params["dtype"] = np.dtype(params["dtype"]).name
+    attrs = spec.parse_attrs(params)  # validates (unknown or missing arguments raise)
+    strings = {k: str(v) for k, v in params.items()}
+    if spec.variadic:
+        strings["num_args"] = str(num_args if num_args is not None else len(inputs))
+    for key, value in _attribute.current().get(attr).items():
+        key = _hidden_key(key)
+        if not (key.startswith("__") and key.endswith("__")) and key not in spec.attrs:
+            raise MXNetError(f"{spec.name}: Cannot find argument '{key}' (extra attributes "
+                             "of an operator are named __key__)")
+        strings[key] = str(value)
+    name = _name.current().get(name, func_name.lower())
+    node = _Node(spec.name, name, strings, params)
+    node.inputs = _wire_inputs(spec, node, attrs, inputs)
+    return Symbol([(node, i) for i in range(spec.num_outputs_for(attrs))])
+
+
+def _wire_inputs(spec, node, attrs, inputs):
+    """Input entries of a new node: missing parameters become variables named
+    ``<node>_<input>``; auxiliary inputs get a new version, as MXNet's graph records."""
+    entries = []
+    if spec.variadic:
+        entries = [s._outputs[0] for s in inputs]
+    else:
+        present = _opinfo.input_names(spec, attrs)
+        for input_name, value in zip(spec.inputs, inputs):
+            if input_name not in present:
+                if value is not None:
+                    raise MXNetError(f"{spec.name}: input '{input_name}' is not used with "
+                                     f"these attributes ({node.attrs})")
+                continue
+            if value is None:
+                value = Symbol([(_Node("null", f"{node.name}_{input_name}", node.attrs), 0)])
+            entries.append(value._outputs[0])
+    mutated = _opinfo.aux_indices(spec, attrs, len(entries))
+    wired = []
+    for i, (child, index) in enumerate(entries):
+        if child.is_variable():
+            init = _opinfo.input_init(spec, i)
+            if init is not None and "__init__" not in child.attrs:
+                child.attrs["__init__"] = init
+        if i in mutated:
+            if not child.is_variable():
+                raise MXNetError(f"{spec.name}: input {i} ({child.name}) is an auxiliary "
+                                 "state and must be a variable")
+            child.version += 1
+        wired.append((child, index, child.version if child.is_variable() else 0))
+    return wired
+
+
+def make_function(spec, func_name):
+    """The ``mx.sym`` function for ``spec``: MXNet's signature plus ``name`` and ``attr``."""
+
+    def fn(*args, **kwargs):
+        return create_op(spec, func_name, args, kwargs)
+
+    signature = spec.signature()
+    params = list(signature.parameters.values())
+    params.insert(-1, inspect.Parameter("attr", inspect.Parameter.KEYWORD_ONLY, default=None))
+    fn.__name__ = fn.__qualname__ = func_name
+    fn.__doc__ = spec.docstring().replace(": NDArray", ": Symbol")
+    fn.__signature__ = signature.replace(parameters=params)
+    return fn
+
+
+def populate(modules):
+    """Attach a function for every registered name to ``modules[target]``."""
+    for name, spec in _spec.all_specs():
+        module, func_name = _target(name)
+        setattr(modules[module], func_name, make_function(spec, func_name))
+        exported = getattr(modules[module], "__all__", None)
+        if exported is not None and func_name not in exported:
+            exported.append(func_name)

@@ -110,7 +110,12 @@ def mxjax_step(spec, hybridize):
 
 # ---- the same workloads in hand-written JAX -------------------------------------------------
 def _dense(key, n_in, n_out):
-    return {"w": jax.random.normal(key, (n_in, n_out)) * 0.05, "b": jnp.zeros(n_out)}
+    return {"w": _normal(key, (n_in, n_out)), "b": jnp.zeros(n_out, jnp.float32)}
+
+
+def _normal(key, shape, scale=0.05):
+    # mxjax turns on JAX's x64 mode, so dtypes are spelled out to stay float32
+    return jax.random.normal(key, shape, jnp.float32) * scale
 
 
 def _softmax_ce(logits, labels):
@@ -131,8 +136,8 @@ def jax_mlp(key):
 
 def jax_lenet(key):
     k = jax.random.split(key, 5)
-    params = {"c1": jax.random.normal(k[0], (6, 1, 5, 5)) * 0.1, "b1": jnp.zeros(6),
-              "c2": jax.random.normal(k[1], (16, 6, 5, 5)) * 0.1, "b2": jnp.zeros(16),
+    params = {"c1": _normal(k[0], (6, 1, 5, 5), 0.1), "b1": jnp.zeros(6, jnp.float32),
+              "c2": _normal(k[1], (16, 6, 5, 5), 0.1), "b2": jnp.zeros(16, jnp.float32),
               "d": [_dense(k[2], 256, 120), _dense(k[3], 120, 84), _dense(k[4], 84, 10)]}
 
     def conv_pool(x, w, b):
@@ -154,10 +159,10 @@ def jax_lenet(key):
 
 def jax_lstm_lm(key, vocab=10000, hidden=256):
     k = jax.random.split(key, 6)
-    layer = [{"wi": jax.random.normal(k[i], (hidden, 4 * hidden)) * 0.05,
-              "wh": jax.random.normal(k[i + 2], (hidden, 4 * hidden)) * 0.05,
-              "b": jnp.zeros(4 * hidden)} for i in range(2)]
-    params = {"emb": jax.random.normal(k[4], (vocab, hidden)) * 0.05, "lstm": layer,
+    gates = (hidden, 4 * hidden)
+    layer = [{"wi": _normal(k[i], gates), "wh": _normal(k[i + 2], gates),
+              "b": jnp.zeros(4 * hidden, jnp.float32)} for i in range(2)]
+    params = {"emb": _normal(k[4], (vocab, hidden)), "lstm": layer,
               "dec": _dense(k[5], hidden, vocab)}
 
     def run_layer(p, xs):
@@ -168,7 +173,7 @@ def jax_lstm_lm(key, vocab=10000, hidden=256):
             h = jax.nn.sigmoid(o) * jnp.tanh(c)
             return (h, c), h
 
-        zeros = jnp.zeros((xs.shape[1], hidden))
+        zeros = jnp.zeros((xs.shape[1], hidden), jnp.float32)
         return jax.lax.scan(cell, (zeros, zeros), xs)[1]
 
     def loss(params, x, y):
@@ -210,8 +215,8 @@ def jax_step(name, spec):
 
     update = jax.jit(update.__wrapped__, donate_argnums=(0, 1))
     x, y = jnp.asarray(spec["x"]), jnp.asarray(spec["y"])
-    if x.dtype == jnp.float64:
-        x = x.astype(jnp.float32)
+    x = x.astype(jnp.float32) if x.dtype == jnp.float64 else x.astype(jnp.int32)
+    y = y.astype(jnp.float32) if y.dtype == jnp.float64 else y.astype(jnp.int32)
     box = [params, state]
 
     def step():

@@ -9,6 +9,8 @@ MXNet they are written back when backward runs over the block. Under
 ``autograd.record`` the whole block is one node of the tape.
 """
 
+import contextlib
+import threading
 import warnings
 
 import jax
@@ -22,8 +24,22 @@ __all__ = ["CachedBlock", "tracing_active"]
 _RECOMPILE_WARNING_AFTER = 4
 
 
+_inline = threading.local()
+
+
 def tracing_active():
-    return _tracing.active()
+    """Whether hybridized children should run inline (inside a parent's trace, or inside
+    the imperative pass that finishes a parent's deferred initialisation)."""
+    return _tracing.active() or getattr(_inline, "depth", 0) > 0
+
+
+@contextlib.contextmanager
+def _inlined():
+    _inline.depth = getattr(_inline, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _inline.depth -= 1
 
 
 def _flatten(args):
@@ -106,8 +122,9 @@ class CachedBlock:
         flat, in_fmt = _flatten(list(args))
         ctx = next(x.context for x in flat if x is not None)
         if any(p._data is None and p._deferred_init for p in self.params):
-            with autograd.pause(train_mode=autograd.is_training()):
-                self.block._imperative_forward(*args)  # infers shapes, finishes init
+            # Infers shapes and finishes init in the same order as an imperative run.
+            with autograd.pause(train_mode=autograd.is_training()), _inlined():
+                self.block._imperative_forward(*args)
         training = autograd.is_training()
         self.calls += 1
         self._note_signature(training, flat)

@@ -529,8 +529,8 @@ def array(source_array, ctx=None, dtype=None):
     return NDArray(jax.device_put(jnp.asarray(value, dtype=dt), ctx.jax_device), ctx)
 
 
-def _creation(name, **attrs):
-    return _op(name)(**attrs)
+def _creation(op_name, **attrs):
+    return _op(op_name)(**attrs)
 
 
 def empty(shape, ctx=None, dtype=None):

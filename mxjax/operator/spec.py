@@ -57,7 +57,13 @@ class OpSpec:
     doc: str = ""
 
     def parse_attrs(self, kwargs):
-        """Validate keyword attributes against the spec and fill in defaults."""
+        """Validate keyword attributes against the spec and fill in defaults.
+
+        MXNet's hidden attributes (``__layout__``, ``__init__``, ...) are accepted and
+        ignored, as MXNet's operators ignore them.
+        """
+        kwargs = {k: v for k, v in kwargs.items() if not (k.startswith("__") and
+                                                           k.endswith("__"))}
         unknown = set(kwargs) - set(self.attrs)
         if unknown:
             raise MXNetError(

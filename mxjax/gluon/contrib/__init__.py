@@ -1,5 +1,5 @@
 """``mx.gluon.contrib``: contributed Gluon layers."""
 
-from . import nn
+from . import nn, rnn
 
-__all__ = ["nn"]
+__all__ = ["nn", "rnn"]

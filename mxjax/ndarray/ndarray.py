@@ -178,7 +178,8 @@ class NDArray:
             other._assign(self)
             return other
         ctx = Context(other)
-        return NDArray(jax.device_put(self._data, ctx.jax_device), ctx)
+        # A real copy: the Trainer donates weight buffers, so no two NDArrays may share one.
+        return NDArray(jax.device_put(self._data, ctx.jax_device, may_alias=False), ctx)
 
     def as_in_context(self, context):
         return self if self.context == context else self.copyto(context)
@@ -526,7 +527,8 @@ def array(source_array, ctx=None, dtype=None):
         except (TypeError, ValueError) as e:
             raise TypeError(f"source_array must be array like object: {e}") from None
     ctx = Context(ctx) if ctx is not None else current_context()
-    return NDArray(jax.device_put(jnp.asarray(value, dtype=dt), ctx.jax_device), ctx)
+    value = jnp.asarray(value, dtype=dt)
+    return NDArray(jax.device_put(value, ctx.jax_device, may_alias=False), ctx)
 
 
 def _creation(op_name, **attrs):

@@ -18,9 +18,11 @@ from . import (  # noqa: E402
     gluon,
     initializer,
     io,
+    lr_scheduler,
     metric,
     name,
     ndarray,
+    optimizer,
     random,
     recordio,
     symbol,
@@ -45,5 +47,6 @@ for _name in ndarray.random.__all__:  # mx.random.uniform & co, as in MXNet
 
 __version__ = "1.9.1"
 __all__ = ["nd", "ndarray", "autograd", "random", "base", "context", "initializer", "init",
-           "name", "gluon", "io", "metric", "recordio", "sym", "symbol", "Context", "cpu", "gpu",
+           "name", "gluon", "io", "lr_scheduler", "metric", "optimizer", "recordio", "sym",
+           "symbol", "AttrScope", "Context", "cpu", "gpu",
            "cpu_pinned", "num_gpus", "current_context", "gpu_memory_info", "MXNetError"]

@@ -23,7 +23,8 @@ TOL = dict(rtol=1e-6, atol=1e-7)
 
 
 def golden(cid, step):
-    return [ARRAYS[f"trainer:{cid}:{step}:p{i}"] for i in range(4)]
+    arrays = oc.unpack(ARRAYS[f"trainer:{cid}"], META["trainer"][cid]["layout"])
+    return [arrays[f"{step}:p{i}"] for i in range(4)]
 
 
 def test_goldens_cover_every_case():
@@ -231,3 +232,13 @@ def test_save_states_writes_atomically(tmp_path):
     trainer.set_learning_rate(0.7)
     trainer.load_states(str(tmp_path / "t.states"))
     assert trainer.learning_rate == 0.1
+
+
+def test_a_copy_of_a_weight_survives_a_step():
+    """copy() must not share the buffer the Trainer donates."""
+    net, trainer, x = net_and_batch()
+    snapshot = net[0].weight.data().copy()
+    expected = snapshot.asnumpy()
+    backward(net, x)
+    trainer.step(2)
+    np.testing.assert_array_equal(snapshot.asnumpy(), expected)

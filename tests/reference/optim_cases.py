@@ -15,6 +15,37 @@ def rng_for(case_id):
     return np.random.default_rng(zlib.crc32(case_id.encode()))
 
 
+def pack(pieces):
+    """Named arrays as one float64 vector (exact for float16/32) and a layout of
+    'name:shape:dtype' strings; one golden entry per case keeps the file small."""
+    layout = [f"{name}:{'x'.join(map(str, a.shape))}:{a.dtype.name}" for name, a in pieces]
+    flat = [np.asarray(a, np.float64).ravel() for _, a in pieces]
+    return (np.concatenate(flat) if flat else np.zeros(0)), layout
+
+
+def unpack(flat, layout):
+    out, pos = {}, 0
+    for item in layout:
+        name, shape, dtype = item.rsplit(":", 2)
+        shape = tuple(int(d) for d in shape.split("x")) if shape else ()
+        size = int(np.prod(shape))
+        out[name] = flat[pos:pos + size].reshape(shape).astype(dtype)
+        pos += size
+    return out
+
+
+def opt_pieces(record):
+    return [(f"{step}:w{i}", w) for step, (weights, _, _) in enumerate(record)
+            for i, w in enumerate(weights)] + \
+        [(f"{step}:s{i}_{j}", s) for step, (_, states, _) in enumerate(record)
+         for i, st in enumerate(states) for j, s in enumerate(st)]
+
+
+def trainer_pieces(record):
+    return [(f"{step}:p{i}", p) for step, (params, _) in enumerate(record)
+            for i, p in enumerate(params)]
+
+
 def flat_state(state):
     """A state (None, an NDArray or nested tuples of them) as a list of numpy arrays."""
     if state is None:

@@ -125,3 +125,12 @@ def test_parameter_grad_req_null_has_no_gradient():
     p.initialize()
     with pytest.raises(RuntimeError, match="grad_req='null'"):
         p.grad()
+
+
+def test_download_never_fetches_and_says_where_to_put_the_file(tmp_path):
+    target = tmp_path / "weights.params"
+    with pytest.raises(mx.MXNetError, match="place it at .*weights.params"):
+        gluon.utils.download("https://example.com/weights.params", path=str(target))
+    target.write_bytes(b"x")
+    assert gluon.utils.download("https://example.com/weights.params", str(target)) == \
+        str(target)

@@ -6,6 +6,7 @@ before; values that are random in MXNet are replaced with numpy values via ``set
 """
 
 import contextlib
+import hashlib
 import io
 
 import numpy as np
@@ -255,6 +256,29 @@ def scenario_summary_and_hooks(mx):
             "cast_out": str(net(nd.ones((1, 1, 4, 4), dtype="float64")).dtype)}
 
 
+def scenario_utils(mx, tmpdir):
+    nd, utils = mx.nd, mx.gluon.utils
+    data = nd.array(_values((7, 4), 50))
+    arrays = [nd.array(_values((3, 2), 51)), nd.array(_values((4,), 52))]
+    norm = utils.clip_global_norm(arrays, 0.5)
+    small = [nd.array([0.1, 0.2])]
+    small_norm = utils.clip_global_norm(small, 10.0)
+    path = f"{tmpdir}/blob.bin"
+    with open(path, "wb") as f:
+        f.write(b"mxjax")
+    return {
+        "split": [p.asnumpy() for p in utils.split_data(data, 3, even_split=False)],
+        "split_axis1": [p.asnumpy() for p in utils.split_data(data, 2, batch_axis=1)],
+        "uneven": _raises(lambda: utils.split_data(data, 3)),
+        "load": [p.asnumpy() for p in utils.split_and_load(data, [mx.cpu(0)])],
+        "load_numpy": utils.split_and_load(_values((2, 2), 53), [mx.cpu(0)])[0].asnumpy(),
+        "norm": norm, "clipped": [a.asnumpy() for a in arrays],
+        "small_norm": small_norm, "small": small[0].asnumpy(),
+        "sha1_ok": utils.check_sha1(path, hashlib.sha1(b"mxjax").hexdigest()),
+        "sha1_bad": utils.check_sha1(path, "0" * 40),
+    }
+
+
 SCENARIOS = {name[len("scenario_"):]: fn for name, fn in dict(globals()).items()
              if name.startswith("scenario_")}
 
@@ -262,4 +286,4 @@ SCENARIOS = {name[len("scenario_"):]: fn for name, fn in dict(globals()).items()
 def run_scenario(name, mx, tmpdir):
     with mx.name.NameManager(), contextlib.redirect_stdout(io.StringIO()):
         fn = SCENARIOS[name]
-        return fn(mx, tmpdir) if name == "save_load" else fn(mx)
+        return fn(mx, tmpdir) if name in ("save_load", "utils") else fn(mx)

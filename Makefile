@@ -18,6 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: venv
+	$(PY) examples/train_digits.py
 	$(PY) examples/autograd_function.py
 	$(PY) examples/higher_order_grad.py
 	$(VENV)/bin/mxjax run examples/seed000_two_layer.py

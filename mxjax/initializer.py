@@ -19,6 +19,7 @@ import jax
 import numpy as np
 
 from . import random as _random
+from . import registry
 from .base import MXNetError, string_types
 from .ndarray import NDArray
 from .ndarray import array as _nd_array
@@ -227,76 +228,10 @@ class Initializer:
         return type(self) is type(other) and self._kwargs == other._kwargs
 
 
-# ---- registry -------------------------------------------------------------------------
-_REGISTRY = {}
-
-
-def _register_as(klass, name):
-    if not (isinstance(klass, type) and issubclass(klass, Initializer)):
-        raise AssertionError("Can only register subclass of Initializer")
-    name = name.lower()
-    if name in _REGISTRY:
-        old = _REGISTRY[name]
-        warnings.warn(f"New initializer {klass.__module__}.{klass.__name__} registered with "
-                      f"name {name} is overriding existing initializer "
-                      f"{old.__module__}.{old.__name__}", UserWarning, stacklevel=3)
-    _REGISTRY[name] = klass
-    return klass
-
-
-def register(klass):
-    """Class decorator: register an Initializer subclass under its lower-case name."""
-    return _register_as(klass, klass.__name__)
-
-
-def alias(*aliases):
-    """Class decorator: register an Initializer subclass under extra names."""
-    def reg(klass):
-        for name in aliases:
-            _register_as(klass, name)
-        return klass
-    return reg
-
-
-def create(*args, **kwargs):
-    """Build an initializer from a name, a ``dumps()`` string, a dict or an instance.
-
-    Parameters
-    ----------
-    initializer : str, dict or Initializer
-        A registered name (any case), a JSON string ``'["name", {kwargs}]'`` or
-        ``'{"initializer": "name", ...}'``, a dict of the latter form, or an instance
-        (returned as it is).
-    *args, **kwargs
-        Constructor arguments when ``initializer`` is a name.
-
-    Returns
-    -------
-    Initializer
-    """
-    if args:
-        name, args = args[0], args[1:]
-    else:
-        name = kwargs.pop("initializer")
-    if isinstance(name, Initializer):
-        if args or kwargs:
-            raise AssertionError("initializer is already an instance. Additional arguments "
-                                 "are invalid")
-        return name
-    if isinstance(name, dict):
-        return create(**name)
-    if not isinstance(name, string_types):
-        raise AssertionError("initializer must be of string type")
-    if name.startswith("[") or name.startswith("{"):
-        if args or kwargs:
-            raise AssertionError("no extra arguments may follow a JSON initializer string")
-        loaded = json.loads(name)
-        return create(**loaded) if name.startswith("{") else create(loaded[0], **loaded[1])
-    name = name.lower()
-    if name not in _REGISTRY:
-        raise AssertionError(f"{name} is not registered. Please register with "
-                             "initializer.register first")
-    return _REGISTRY[name](*args, **kwargs)
+# ---- registry (the same mechanism as metrics and optimizers: ``mx.registry``) ----------
+register = registry.get_register_func(Initializer, "initializer")
+alias = registry.get_alias_func(Initializer, "initializer")
+create = registry.get_create_func(Initializer, "initializer")
 
 
 # ---- initializers that are not Initializer subclasses (as in MXNet) -------------------

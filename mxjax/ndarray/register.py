@@ -164,11 +164,11 @@ def _target(name):
     return ("_internal" if name.startswith("_") else "op"), name
 
 
-def populate(modules):
-    """Attach a function for every registered name to ``modules[target]``."""
+def populate(modules, make=make_function):
+    """Attach ``make(spec, name)`` for every registered name to ``modules[target]``."""
     for name, spec in _spec.all_specs():
         module, func_name = _target(name)
-        setattr(modules[module], func_name, make_function(spec, func_name))
+        setattr(modules[module], func_name, make(spec, func_name))
         exported = getattr(modules[module], "__all__", None)
         if exported is not None and func_name not in exported:
             exported.append(func_name)

@@ -13,8 +13,8 @@ import numpy as np
 from .. import attribute as _attribute
 from .. import name as _name
 from ..base import MXNetError
-from ..ndarray.register import _split_args, _target
-from ..operator import spec as _spec
+from ..ndarray import register as _nd_register
+from ..ndarray.register import _split_args
 from . import _opinfo
 from .symbol import Symbol, _hidden_key, _Node
 
@@ -104,10 +104,5 @@ def make_function(spec, func_name):
 
 
 def populate(modules):
-    """Attach a function for every registered name to ``modules[target]``."""
-    for name, spec in _spec.all_specs():
-        module, func_name = _target(name)
-        setattr(modules[module], func_name, make_function(spec, func_name))
-        exported = getattr(modules[module], "__all__", None)
-        if exported is not None and func_name not in exported:
-            exported.append(func_name)
+    """Attach a Symbol-building function for every registered name (same routing as nd)."""
+    _nd_register.populate(modules, make_function)

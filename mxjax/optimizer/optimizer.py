@@ -72,6 +72,7 @@ class Optimizer:
         self.lr = learning_rate
         if self.lr_scheduler is not None and learning_rate is not None:
             if self.lr_scheduler.base_lr != learning_rate:
+                # MXNet prints this warning instead of raising it through warnings
                 print(UserWarning("learning rate from ``lr_scheduler`` has been overwritten "
                                   "by ``learning_rate`` in optimizer."))
                 self.lr_scheduler.base_lr = learning_rate

@@ -181,3 +181,15 @@ def test_check_label_shapes():
 
 def test_no_gluon_metric_in_1x():
     assert not hasattr(mx.gluon, "metric")  # mx.gluon.metric arrived with MXNet 2.0
+
+
+@pytest.mark.parametrize("name", ["f1", "mcc"])
+def test_column_labels_count_per_sample(name):
+    # MXNet 1.9.1 broadcasts (N, 1) labels against (N,) predictions into N x N counts.
+    rs = np.random.RandomState(3)
+    pred = mx.nd.array(rs.rand(6, 2))
+    label = rs.randint(0, 2, 6)
+    flat, column = mx.metric.create(name), mx.metric.create(name)
+    flat.update([mx.nd.array(label)], [pred])
+    column.update([mx.nd.array(label.reshape(6, 1))], [pred])
+    assert column.get() == flat.get()

@@ -97,13 +97,14 @@ class _BinaryClassificationMetrics:
     def update_binary_stats(self, label, pred):
         """Add the counts of one batch: ``pred`` are 2-class scores, ``label`` 0/1."""
         pred = pred.asnumpy()
-        label = label.asnumpy().astype("int32")
+        # Raveled: MXNet 1.9.1 broadcasts an (N, 1) label against the (N,) predictions into
+        # N x N counts (wrong numbers); mxjax counts per sample.
+        label = label.asnumpy().astype("int32").ravel()
         pred_label = numpy.argmax(pred, axis=1)
         check_label_shapes(label, pred)
         if len(numpy.unique(label)) > 2:
             raise ValueError(f"{self.__class__.__name__} currently only supports binary "
                              "classification.")
-        # A label of shape (N, 1) broadcasts against the (N,) predictions: MXNet does this.
         pred_true = pred_label == 1
         pred_false = 1 - pred_true
         label_true = label == 1

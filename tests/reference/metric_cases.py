@@ -175,7 +175,6 @@ CASES = {
                            batches(3, classify(8, 2), "reset_local", classify(6, 2))),
     "f1-no-positive": MetricCase("F1", {}, batches(
         1, lambda d: ([d(lambda rng: np.zeros(4, "float32"))], [d(probs(4, 2))]))),
-    "f1-2d-label": MetricCase("f1", {}, batches(2, classify(6, 2, (6, 1)))),
     "f1-multi-output": MetricCase("f1", {"average": "micro"},
                                   batches(2, lists(classify(5, 2), classify(4, 2)))),
     "f1-three-classes": MetricCase("f1", {}, batches(

@@ -138,7 +138,27 @@ class DataIter:
         """The number of padding examples in the current batch."""
 
 
-class ResizeIter(DataIter):
+class _BatchHoldingIter(DataIter):
+    """An iterator that keeps its current batch in ``current_batch`` and reads from it."""
+
+    def getdata(self):
+        """Data of the current batch."""
+        return self.current_batch.data
+
+    def getlabel(self):
+        """Labels of the current batch."""
+        return self.current_batch.label
+
+    def getindex(self):
+        """Indices of the current batch."""
+        return self.current_batch.index
+
+    def getpad(self):
+        """Padding of the current batch."""
+        return self.current_batch.pad
+
+
+class ResizeIter(_BatchHoldingIter):
     """``data_iter`` stretched or cut to ``size`` batches per epoch (it is reset and
     restarted whenever it runs out).
 
@@ -183,24 +203,8 @@ class ResizeIter(DataIter):
         self.cur += 1
         return True
 
-    def getdata(self):
-        """Data of the current batch."""
-        return self.current_batch.data
 
-    def getlabel(self):
-        """Labels of the current batch."""
-        return self.current_batch.label
-
-    def getindex(self):
-        """Indices of the current batch."""
-        return self.current_batch.index
-
-    def getpad(self):
-        """Padding of the current batch."""
-        return self.current_batch.pad
-
-
-class PrefetchingIter(DataIter):
+class PrefetchingIter(_BatchHoldingIter):
     """Reads the next batch of each iterator in a background thread; batches of several
     iterators are joined (their data and labels concatenated as lists).
 
@@ -313,22 +317,6 @@ class PrefetchingIter(DataIter):
         if self.iter_next():
             return self.current_batch
         raise StopIteration
-
-    def getdata(self):
-        """Data of the current batch."""
-        return self.current_batch.data
-
-    def getlabel(self):
-        """Labels of the current batch."""
-        return self.current_batch.label
-
-    def getindex(self):
-        """Indices of the current batch."""
-        return self.current_batch.index
-
-    def getpad(self):
-        """Padding of the current batch."""
-        return self.current_batch.pad
 
 
 class NDArrayIter(DataIter):

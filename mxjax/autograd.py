@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import engine
 from .base import MXNetError
 
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
@@ -73,6 +74,8 @@ class _RecordingStateScope:
 
     def __enter__(self):
         self._prev = (is_recording(), is_training())
+        if self._enter_is_record and not self._prev[0]:
+            engine.begin_step()
         if self._enter_is_record is not None:
             set_recording(self._enter_is_record)
         if self._enter_train_mode is not None:
@@ -125,12 +128,12 @@ def _entry(x):
     node = getattr(x, "_node", None)
     if node is not None:
         if node[0].inputs is None:
-            return ("const", x._data), False
+            return ("const", x._lazy), False
         return ("node", *node), True
     if getattr(x, "_grad_req", None) is not None:
-        return ("var", x, x._data), True
-    if hasattr(x, "_data"):
-        return ("const", x._data), False
+        return ("var", x, x._lazy), True
+    if hasattr(x, "_lazy"):
+        return ("const", x._lazy), False
     return ("const", x), False
 
 
@@ -144,6 +147,7 @@ def record_node(fn, key, inputs, outputs, keepalive=None):
     if not tracked:
         return None
     node = Node(fn, key, tuple(entries), keepalive)
+    engine.mark_training()
     for i, out in enumerate(outputs):
         out._node = (node, i)
     return node
@@ -253,28 +257,37 @@ _compile_count = itertools.count()
 
 
 def _gradient_fns(plan):
-    """(pure, jitted) gradient function for this graph structure, built once per key."""
+    """(pure, flat) gradient functions for this graph structure, built once per key;
+    ``flat(*var_values, *consts, *head_grads)`` returns the tuple of gradients."""
     hit = _compiled.get(plan.key)
     if hit is None:
         pure = _make_gradient_fn([n.fn for n in plan.nodes], plan.steps, plan.heads, plan.diff)
-        hit = _compiled[plan.key] = (pure, jax.jit(pure))
+        n_vars, n_consts = len(plan.vars), len(plan.consts)
+
+        def flat(*args):
+            return tuple(pure(list(args[:n_vars]), list(args[n_vars:n_vars + n_consts]),
+                              list(args[n_vars + n_consts:])))
+
+        hit = _compiled[plan.key] = (pure, flat)
         next(_compile_count)
     return hit
 
 
-def _run(jitted, *args):
-    """Call a compiled gradient; an error raised by a ``Function.backward`` on the host
-    surfaces as itself, not as XLA's wrapped runtime error."""
+def _gradients(plan, head_grads):
+    """The gradients of ``plan``'s differentiable variables: pending while capturing."""
+    _, flat = _gradient_fns(plan)
+    ctx = plan.vars[plan.diff[0]].context
     try:
-        return jitted(*args)
+        return engine.call(flat, ("grad", plan.key),
+                           [*plan.var_values, *plan.consts, *head_grads], ctx)
     except Exception as e:
-        if _callback_errors:
-            raise _callback_errors.pop() from e
+        if engine.callback_errors:
+            raise engine.callback_errors.pop() from e
         raise
 
 
 def _head_grads(heads, head_grads):
-    """Head gradients as jax arrays in the heads' dtypes, ``None`` where none was given."""
+    """Head gradients as arrays in the heads' dtypes, ``None`` where none was given."""
     given = [None] * len(heads) if head_grads is None else _as_list(head_grads)
     if len(given) != len(heads):
         raise MXNetError(f"backward: got {len(given)} head gradients for {len(heads)} heads")
@@ -283,11 +296,15 @@ def _head_grads(heads, head_grads):
         if g is None:
             values.append(None)
             continue
-        value, gv = h._data, getattr(g, "_data", g)
+        value = h._lazy
+        if hasattr(g, "_lazy"):
+            gv = g._lazy if g.dtype == h.dtype else g.astype(h.dtype)._lazy
+        else:
+            gv = jnp.asarray(g, value.dtype)
         if tuple(gv.shape) != tuple(value.shape):
             raise MXNetError(f"backward: head_grads has shape {tuple(gv.shape)}, "
                              f"expected {tuple(value.shape)} (the head's shape)")
-        values.append(jnp.asarray(gv, value.dtype))
+        values.append(gv)
     return values
 
 
@@ -305,15 +322,22 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):  # no
     plan = _Plan(heads)
     hg = _head_grads(heads, head_grads)
     if plan.diff:
-        _, jitted = _gradient_fns(plan)
-        grads = _run(jitted, plan.var_values, plan.consts, hg)
+        grads = _gradients(plan, hg)
+        engine.mark_training()
         for i, g in zip(plan.diff, grads):
             plan.vars[i]._accumulate_grad(g)
     for node in plan.nodes:
         if node.on_backward is not None:
             node.on_backward()
+    _run_host_functions(plan)
     if not retain_graph:
         plan.free()
+
+
+def _run_host_functions(plan):
+    """A custom ``Function``'s backward leaves JAX: run now, so its errors raise here."""
+    if any(node.key[0] == "Function" for node in plan.nodes):
+        engine.flush("Function.backward")
 
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,
@@ -342,9 +366,10 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
         if pos is None or pos not in plan.diff:
             raise MXNetError("grad: a variable is not part of the graph of the heads")
         want.append(plan.diff.index(pos))
-    pure, jitted = _gradient_fns(plan)
-    grads = _run(jitted, plan.var_values, plan.consts, hg)
+    pure, _ = _gradient_fns(plan)
+    grads = _gradients(plan, hg)
     results = [NDArray._wrap(grads[i], v.context) for i, v in zip(want, variables)]
+    _run_host_functions(plan)
     if create_graph:
         given = [None] * len(heads) if head_grads is None else _as_list(head_grads)
         head_inputs = [g if g is not None else v for g, v in zip(given, hg)]
@@ -389,7 +414,6 @@ def get_symbol(x):
 # Custom functions
 
 _live_functions = weakref.WeakValueDictionary()
-_callback_errors = []  # the host callback runs on another thread
 _function_tokens = itertools.count(1)
 
 
@@ -422,12 +446,15 @@ class Function:
             outputs = self.forward(*inputs)
         single = not isinstance(outputs, (list, tuple))
         outputs = _as_list(outputs)
+        # Its backward runs on the host, inside the compiled backward: what forward left
+        # pending (outputs, saved tensors) must be computed before that.
+        engine.flush("autograd.Function")
         if is_recording():
             token = next(_function_tokens)
             _live_functions[token] = self
             fn = _function_node_fn(len(inputs), len(outputs))
             record_node(fn, ("Function", len(inputs), len(outputs)),
-                        [*inputs, *[o._data for o in outputs], np.int64(token)],
+                        [*inputs, *[o._lazy for o in outputs], np.int64(token)],
                         outputs, keepalive=self)
         return outputs[0] if single else tuple(outputs)
 
@@ -456,10 +483,10 @@ def _host_backward(token, *out_grads):
 
     func = _live_functions[int(token)]
     try:
-        with pause():
+        with pause(), engine.suspended():
             grads = func.backward(*[NDArray._wrap(jnp.asarray(g)) for g in out_grads])
         return [np.asarray(g.asnumpy() if hasattr(g, "asnumpy") else g)
                 for g in _as_list(grads)]
     except Exception as e:
-        _callback_errors[:] = [e]
+        engine.callback_errors[:] = [e]
         raise

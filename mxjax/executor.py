@@ -122,7 +122,7 @@ class Executor:
             arg_dict[name][:] = value
         args = [a._data for a in self.arg_arrays]
         aux = [a._data for a in self.aux_arrays]
-        key = _random.next_key()
+        key = _random.next_key(concrete=True)
         outs, new_aux = self._function(bool(is_train))[1](args, aux, key)
         self._set_outputs(outs)
         self._last = (bool(is_train), args, aux, key, new_aux)

@@ -42,7 +42,7 @@ def _draw(key, a, b, *, kind, shape, dtype):
 
 def _random_array(kind, a, b, shape, dtype="float32"):
     """Samples of U[a, b) (``kind='uniform'``) or N(a, b**2) (``'normal'``)."""
-    return _draw(_random.next_key(), float(a), float(b), kind=kind, shape=tuple(shape),
+    return _draw(_random.next_key(concrete=True), float(a), float(b), kind=kind, shape=tuple(shape),
                  dtype=dtype)
 
 
@@ -212,7 +212,7 @@ class Initializer:
 
     def _init_quantized_weight(self, _, arr):
         # MXNet 1.9.1 draws a single integer in [-127, 127) and fills the array with it.
-        value = jax.random.randint(_random.next_key(), (), -127, 127)
+        value = jax.random.randint(_random.next_key(concrete=True), (), -127, 127)
         arr[:] = np.int8(int(value))
 
     def _init_default(self, name, _):

@@ -10,12 +10,18 @@ import threading
 import jax
 import numpy as np
 
-from . import _tracing
+from . import _tracing, engine
 
 __all__ = ["seed", "next_key"]
 
 _state = threading.local()
-_fold_in = jax.jit(jax.random.fold_in)
+
+
+def _fold_in(key, counter):
+    return (jax.random.fold_in(key, counter),)
+
+
+_fold_in_compiled = jax.jit(_fold_in)
 
 
 def _get():
@@ -34,10 +40,14 @@ def seed(seed_state, ctx="all"):
     s.counter = 0
 
 
-def next_key():
-    """A fresh PRNG key (``uint32[2]``) for one random computation."""
+def next_key(concrete=False):
+    """A fresh PRNG key (``uint32[2]``) for one random computation: pending while
+    operators are captured, unless ``concrete`` (for code that uses it outside them)."""
     if _tracing.active():
         return _tracing.next_key()
     s = _get()
     s.counter += 1
-    return _fold_in(s.key, s.counter)
+    if concrete:
+        return _fold_in_compiled(s.key, s.counter)[0]
+    return engine.call(_fold_in, "fold_in", [s.key, s.counter], engine.current_ctx(),
+                       compiled=_fold_in_compiled)[0]

@@ -10,12 +10,14 @@ MXNet they are written back when backward runs over the block. Under
 """
 
 import contextlib
+import itertools
 import threading
 import warnings
 
 import jax
+import numpy as np
 
-from .. import _tracing, autograd
+from .. import _tracing, autograd, engine
 from .. import random as _random
 from ..ndarray.ndarray import NDArray
 
@@ -25,6 +27,7 @@ _RECOMPILE_WARNING_AFTER = 4
 
 
 _inline = threading.local()
+_tokens = itertools.count()
 
 
 def tracing_active():
@@ -68,6 +71,7 @@ class CachedBlock:
 
     def __init__(self, block):
         self.block = block
+        self.token = next(_tokens)  # names the compiled function in cache keys (not id())
         seen = {}
         for p in block.collect_params().values():
             seen.setdefault(id(p), p)
@@ -106,7 +110,7 @@ class CachedBlock:
         return self._jitted[key]
 
     def _note_signature(self, training, flat):
-        sig = (training, tuple(None if x is None else (x.shape, str(x._data.dtype))
+        sig = (training, tuple(None if x is None else (x.shape, str(np.dtype(x.dtype)))
                                for x in flat))
         if sig in self._signatures:
             return
@@ -131,14 +135,15 @@ class CachedBlock:
         fn = self._compiled(training, in_fmt)
         param_arrays = [p.data(ctx) for p in self.params]
         key = _random.next_key()
-        values = [p._data for p in param_arrays] + [key] + \
-            [None if x is None else x._data for x in flat]
-        results = fn(*values)
+        values = [p._lazy for p in param_arrays] + [key] + \
+            [None if x is None else x._lazy for x in flat]
+        fn_key = ("hybrid", self.token, training, in_fmt)
+        results = engine.call(fn, fn_key, values, ctx, compiled=fn)
         out_fmt = self._out_fmt[(training, in_fmt)]
         wrapped = [NDArray(r, ctx) for r in results]
         n_out = len(results) - len(self._aux())
         if autograd.is_recording():
-            node = autograd.record_node(fn, ("hybrid", id(self), training, in_fmt),
+            node = autograd.record_node(fn, fn_key,
                                         [*param_arrays, key, *flat], wrapped)
             if node is not None:
                 node.on_backward = _write_back(self._aux(), wrapped[n_out:], ctx)
@@ -149,6 +154,6 @@ class CachedBlock:
 def _write_back(aux_params, new_values, ctx):
     def write():
         for p, v in zip(aux_params, new_values):
-            p.data(ctx)._set_data(v._data)
+            p.data(ctx)._set_data(v._lazy)
 
     return write

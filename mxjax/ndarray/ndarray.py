@@ -13,9 +13,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import autograd
+from .. import autograd, engine
 from ..base import MXNetError, numeric_types
 from ..context import Context, context_of_device, current_context
+from ..engine import Pending
 from . import indexing
 
 __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "linspace",
@@ -47,6 +48,8 @@ def _op(name):
 
 
 def _ctx_of(value):
+    if type(value) is Pending:
+        return value.ctx
     if isinstance(value, jax.core.Tracer):  # inside jit: whatever context is current
         return current_context()
     return context_of_device(next(iter(value.devices())))
@@ -77,15 +80,26 @@ class NDArray:
 
     # ---- data access -------------------------------------------------------------------
     @property
-    def _data(self):
-        """The current ``jax.Array`` (for a view: read through its root)."""
+    def _lazy(self):
+        """The current value, possibly ``Pending`` (not computed yet): use it to pass the
+        value on to another operator without waiting for it. A view reads its root."""
         root = self._root
         if root is None:
             return self._value
         if self._cache is None or self._cache[0] != root._version:
-            value = _read_view(self._steps)(root._value, _step_args(self._steps))
+            steps = self._steps
+            value = engine.call(_read_view(steps), ("view", steps),
+                                [root._lazy, *_step_args(steps)])[0]
             self._cache = (root._version, value)
         return self._cache[1]
+
+    @property
+    def _data(self):
+        """The current ``jax.Array``, computed now if it is still pending."""
+        value = self._lazy
+        if type(value) is Pending:
+            return engine.materialize(value)
+        return value
 
     def _set_data(self, value):
         """Rebind to ``value`` (already of this shape and dtype); a view writes its root."""
@@ -94,8 +108,9 @@ class NDArray:
             self._value = value
             self._version += 1
         else:
-            root._set_data(_write_view(self._steps)(root._value, value,
-                                                     _step_args(self._steps)))
+            steps = self._steps
+            root._set_data(engine.call(_write_view(steps), ("view_write", steps),
+                                       [root._lazy, value, *_step_args(steps)])[0])
 
     def _make_view(self, step):
         root = self._root if self._root is not None else self
@@ -106,7 +121,7 @@ class NDArray:
     # ---- properties --------------------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self._data.shape)
+        return tuple(self._lazy.shape)
 
     @property
     def ndim(self):
@@ -118,12 +133,12 @@ class NDArray:
 
     @property
     def dtype(self):
-        return np.dtype(self._data.dtype).type  # MXNet: the numpy type class
+        return np.dtype(self._lazy.dtype).type  # MXNet: the numpy type class
 
     @property
     def context(self):
         if self._ctx is None:
-            self._ctx = _ctx_of(self._data)
+            self._ctx = _ctx_of(self._lazy)
         return self._ctx
 
     ctx = context
@@ -214,7 +229,7 @@ class NDArray:
     def _accumulate_grad(self, g):
         self._fresh_grad = True
         if self._grad_req == "add":
-            self._grad._set_data(self._grad._data + g)
+            self._grad._set_data(engine.call(_add, "add", [self._grad._lazy, g])[0])
         elif self._grad_req == "write":
             self._grad._set_data(g)
 
@@ -300,32 +315,41 @@ class NDArray:
 
     def __setitem__(self, key, value):
         autograd.check_inplace(self)
-        shape, dt = self.shape, self._data.dtype
-        value = value._data if isinstance(value, NDArray) else jnp.asarray(value)
+        target = self._lazy
+        shape, dt = tuple(target.shape), np.dtype(target.dtype)
+        value = value._lazy if isinstance(value, NDArray) else jnp.asarray(value)
         if isinstance(key, slice) and key == slice(None) or key is Ellipsis:
-            if value.shape != shape:
+            if tuple(value.shape) != shape:
                 try:
-                    value = jnp.broadcast_to(value, shape)
+                    if np.broadcast_shapes(tuple(value.shape), shape) != shape:
+                        raise ValueError
                 except ValueError:
                     raise MXNetError(f"__setitem__: value of shape {tuple(value.shape)} "
                                      f"cannot be broadcast to {shape}") from None
-            self._set_data(value.astype(dt))
+            self._write_whole(value, shape, dt)
             return
         if isinstance(key, NDArray) or not indexing.is_basic(key):
             structure, arrays = indexing.split_advanced(key)
-            idx = [a._data if isinstance(a, NDArray) else np.asarray(a) for a in arrays]
-            self._set_data(_set_advanced(structure)(self._data, value, *idx))
+            idx = [a._lazy if isinstance(a, NDArray) else np.asarray(a) for a in arrays]
+            self._set_data(engine.call(_set_advanced(structure), ("set_advanced", structure),
+                                       [target, value, *idx])[0])
             return
         bkey = indexing.parse_basic(key, shape)
-        self._set_data(_set_basic(bkey)(self._data, value, bkey.lows))
+        self._set_data(engine.call(_set_basic(bkey), ("set_basic", bkey),
+                                   [target, value, *bkey.lows])[0])
+
+    def _write_whole(self, value, shape, dt):
+        if tuple(value.shape) != shape or np.dtype(value.dtype) != dt:
+            value = engine.call(_fill(shape, dt), ("fill", shape, dt), [value])[0]
+        self._set_data(value)
 
     def _assign(self, other):
         """``self[:] = other`` for an NDArray of the same shape (used by ``out=``)."""
-        value = other._data if isinstance(other, NDArray) else other
+        value = other._lazy if isinstance(other, NDArray) else other
         if tuple(value.shape) != self.shape:
             raise MXNetError(f"out: result has shape {tuple(value.shape)}, but the out "
                              f"array has shape {self.shape}")
-        self._set_data(value.astype(self._data.dtype))
+        self._write_whole(value, self.shape, np.dtype(self.dtype))
 
     def _inplace(self, fn, other):
         autograd.check_inplace(self)
@@ -441,9 +465,19 @@ for _name in _FORWARDED_METHODS:
     setattr(NDArray, _name, _forwarding_method(_name))
 
 
-# ---- views and writes, compiled once per key (positions are arguments) ---------------
+# ---- views and writes: pure functions, compiled once per key (positions are arguments) ----
 def _step_args(steps):
-    return tuple(arg.lows if kind == "index" else () for kind, arg in steps)
+    """The start positions of ``steps``' index steps, flattened (traced arguments)."""
+    return [low for kind, arg in steps if kind == "index" for low in arg.lows]
+
+
+def _split_step_args(steps, flat):
+    args, i = [], 0
+    for kind, arg in steps:
+        n = len(arg.lows) if kind == "index" else 0
+        args.append(tuple(flat[i:i + n]))
+        i += n
+    return args
 
 
 def _apply_step(value, step, args):
@@ -457,20 +491,20 @@ def _apply_step(value, step, args):
 
 @functools.lru_cache(maxsize=4096)
 def _read_view(steps):
-    def read(root, args):
-        for step, step_args in zip(steps, args):
+    def read(root, *flat):
+        for step, step_args in zip(steps, _split_step_args(steps, flat)):
             root = _apply_step(root, step, step_args)
-        return root
+        return (root,)
 
-    return jax.jit(read)
+    return read
 
 
 @functools.lru_cache(maxsize=4096)
 def _write_view(steps):
-    def write(root, value, args):
-        return _write_steps(root, steps, value, args)
+    def write(root, value, *flat):
+        return (_write_steps(root, steps, value, _split_step_args(steps, flat)),)
 
-    return jax.jit(write)
+    return write
 
 
 def _write_steps(parent, steps, value, args):
@@ -486,14 +520,18 @@ def _write_steps(parent, steps, value, args):
     return child
 
 
+def _add(a, b):
+    return (a + b,)
+
+
 @functools.lru_cache(maxsize=4096)
 def _set_basic(bkey):
-    def set_(data, value, lows):
+    def set_(data, value, *lows):
         # Broadcast to the indexed result's shape (integer axes dropped), then write it.
         value = value.reshape(_squeeze_to(value.shape, bkey.out_shape))
-        return indexing.put(data, bkey, lows, jnp.broadcast_to(value, bkey.out_shape))
+        return (indexing.put(data, bkey, lows, jnp.broadcast_to(value, bkey.out_shape)),)
 
-    return jax.jit(set_)
+    return set_
 
 
 def _squeeze_to(vshape, tshape):
@@ -508,9 +546,18 @@ def _squeeze_to(vshape, tshape):
 def _set_advanced(structure):
     def set_(data, value, *idx):
         key = indexing.build_advanced(structure, idx)
-        return data.at[key].set(value.astype(data.dtype))
+        return (data.at[key].set(value.astype(data.dtype)),)
 
-    return jax.jit(set_)
+    return set_
+
+
+@functools.lru_cache(maxsize=4096)
+def _fill(shape, dtype):
+    def fill(value):
+        value = value.astype(dtype)
+        return (value if value.shape == shape else jnp.broadcast_to(value, shape),)
+
+    return fill
 
 
 # ---- creation ---------------------------------------------------------------------------
@@ -579,6 +626,7 @@ def _shape(shape):
 
 def waitall():
     """Wait until every pending computation has finished."""
+    engine.flush("waitall")
     jax.effects_barrier()
 
 

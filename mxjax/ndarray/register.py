@@ -5,16 +5,18 @@ Naming follows MXNet: ``_contrib_X`` goes to ``nd.contrib.X``, ``_linalg_X`` to
 ``nd._internal``; the rest to ``nd.op`` (re-exported as ``nd.X``).
 """
 
+import copy
 import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _tracing, autograd
+from .. import _tracing, autograd, engine
 from .. import random as _random
 from ..base import MXNetError
 from ..context import Context, current_context
+from ..engine import Pending
 from ..operator import spec as _spec
 from .ndarray import NDArray
 
@@ -67,53 +69,113 @@ def _input_names(spec, inputs):
     return list(spec.inputs)
 
 
+class _Call:
+    """What an operator call compiles in -- its parsed attributes, bound functions, cache
+    key and the inputs it writes in place -- shared by every call with those attributes."""
+
+    __slots__ = ("attrs", "pure", "jitted", "key", "mutated")
+
+    def __init__(self, spec, attr_kwargs, training, n_inputs):
+        attrs = spec.parse_attrs(attr_kwargs)
+        if spec.training:
+            attrs["_training"] = training
+        self.attrs = attrs
+        self.pure, self.jitted = spec.bind(attrs, n_inputs)
+        self.key = (spec.name, spec.static_key(attrs), n_inputs)
+        self.mutated = spec.mutated_inputs(attrs, n_inputs)
+
+
+_calls = {}
+_MAX_CALLS = 1 << 16
+
+
+def _prepare(spec, args, kwargs, training):
+    """``(inputs, call)``; the call comes from a cache when inputs are positional and the
+    static attributes were seen before (dynamic ones -- scalars -- may differ)."""
+    n = len(spec.inputs)
+    if spec.variadic or len(args) > n or not spec.input_names.isdisjoint(kwargs):
+        inputs, attr_kwargs = _split_args(spec, args, kwargs)
+        return inputs, _Call(spec, attr_kwargs, training, len(inputs))
+    inputs = [*args, *[None] * (n - len(args))]
+    call = _cached_call(spec, kwargs, training)
+    if spec.dynamic:  # this call's own values (the cached call holds another call's)
+        call = copy.copy(call)
+        call.attrs = dict(call.attrs)
+        for k in spec.dynamic:
+            value = kwargs.get(k, spec.attrs[k])
+            if value is _spec.Required:
+                raise MXNetError(f"{spec.name}: required argument '{k}' is missing")
+            call.attrs[k] = _spec.hashable(value)
+    return inputs, call
+
+
+def _cached_call(spec, kwargs, training):
+    try:
+        key = (spec, training,
+               *[item for item in kwargs.items() if item[0] not in spec.dynamic])
+        call = _calls.get(key)
+    except TypeError:  # an unhashable attribute value (a list): parse it every time
+        key = call = None
+    if call is None:
+        call = _Call(spec, kwargs, training, len(spec.inputs))
+        if key is not None:
+            if len(_calls) >= _MAX_CALLS:
+                _calls.clear()
+            _calls[key] = call
+    return call
+
+
 def invoke(spec, args, kwargs):
-    """Run ``spec`` now on NDArrays; record it when autograd is recording."""
+    """Run ``spec`` on NDArrays (or capture it, see ``mxjax.engine``); record it when
+    autograd is recording."""
     out = kwargs.pop("out", None)
     kwargs.pop("name", None)
     ctx = kwargs.pop("ctx", None) if spec.creation else None
-    inputs, attr_kwargs = _split_args(spec, args, kwargs)
-    names = _input_names(spec, inputs)
-    attrs = spec.parse_attrs(attr_kwargs)
-    if any(hasattr(x, "_resolve_deferred") for x in inputs):
-        inputs = _resolve_deferred(spec, names, inputs, attrs)
-    inputs = [_input_value(spec, n, x) for n, x in zip(names, inputs)]
-    if spec.training:
-        attrs["_training"] = autograd.is_training()
-    dynamic = [getattr(attrs[k], "_data", attrs[k]) for k in spec.dynamic]  # NDArray: its value
+    inputs, call = _prepare(spec, args, kwargs, autograd.is_training() if spec.training
+                            else None)
+    attrs = call.attrs
+    if any(x is not None and type(x) is not NDArray for x in inputs):
+        inputs = _convert_inputs(spec, inputs, attrs)
+    dynamic = [getattr(attrs[k], "_lazy", attrs[k]) for k in spec.dynamic]  # NDArray: value
     if spec.random:
         dynamic.append(_random.next_key())
-    pure, jitted = spec.bind(attrs, len(inputs))
-    values = [None if x is None else x._data for x in inputs]
+    ctx = _output_context(spec, inputs, ctx)
+    values = [None if x is None else x._lazy for x in inputs]
     try:
-        result = jitted(*values, *dynamic)
+        result = _execute(call, [*values, *dynamic], ctx)
     except (TypeError, ValueError, jax.errors.JaxRuntimeError) as e:
         shapes = ", ".join(f"{n}={None if v is None else tuple(v.shape)}"
-                           for n, v in zip(names, values))
+                           for n, v in zip(_input_names(spec, inputs), values))
         raise MXNetError(f"{spec.name}: {e} (inputs: {shapes})") from e
-    mutated = spec.mutated_inputs(attrs, len(inputs))
+    mutated = call.mutated
     if mutated:  # optimizer states: written into their inputs, not returned (no gradient)
         n_out = len(result) - len(mutated)
         for i, value in zip(mutated, result[n_out:]):
             inputs[i]._set_data(value)
         result = result[:n_out]
-    outputs = _wrap_outputs(spec, inputs, result, ctx)
-    if autograd.is_recording() and not mutated:
-        node = autograd.record_node(pure, (spec.name, spec.static_key(attrs), len(inputs)),
-                                    [*inputs, *dynamic], outputs)
+    outputs = _wrap_outputs(spec, result, ctx)
+    if not mutated and autograd.is_recording():
+        node = autograd.record_node(call.pure, call.key, [*inputs, *dynamic], outputs)
         if node is not None and spec.on_backward is not None:
             node.on_backward = functools.partial(spec.on_backward, attrs, inputs, result)
     elif spec.on_backward is not None and _tracing.active():
         # Inside a hybridized block: apply now to the traced state; the block's own
         # recorded node writes the new state back when backward runs.
         spec.on_backward(attrs, inputs, result)
-    single = len(outputs) == 1
     if out is not None:
         for o, r in zip(_as_list(out), outputs):
             autograd.check_inplace(o)
             o._assign(r)
         return out
-    return outputs[0] if single else outputs
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _convert_inputs(spec, inputs, attrs):
+    """Finish deferred parameter initialisation, wrap raw arrays, reject the rest."""
+    names = _input_names(spec, inputs)
+    if any(hasattr(x, "_resolve_deferred") for x in inputs):
+        inputs = _resolve_deferred(spec, names, inputs, attrs)
+    return [_input_value(spec, n, x) for n, x in zip(names, inputs)]
 
 
 def _resolve_deferred(spec, names, inputs, attrs):
@@ -132,16 +194,28 @@ def _resolve_deferred(spec, names, inputs, attrs):
             for n, x in zip(names, inputs)]
 
 
-def _wrap_outputs(spec, inputs, result, ctx):
-    results = list(result)
+def _execute(call, args, ctx):
+    """The operator's outputs: pending while capturing, else computed now."""
+    if engine.is_capturing():
+        try:
+            return engine.apply(call.pure, call.key, args, ctx)
+        except engine.Eager:
+            pass
+    return call.jitted(*[engine.materialize(a) if type(a) is Pending else a for a in args])
+
+
+def _output_context(spec, inputs, ctx):
     if spec.creation:
-        ctx = Context(ctx) if ctx is not None else current_context()
-        if not _tracing.active():  # inside a hybridized trace placement is XLA's business
-            device = ctx.jax_device
-            results = [r if device in r.devices() else jax.device_put(r, device)
-                       for r in results]
-    else:
-        ctx = next((x._ctx for x in inputs if x is not None and x._ctx is not None), None)
+        return Context(ctx) if ctx is not None else current_context()
+    return next((x.context for x in inputs if x is not None), None) or current_context()
+
+
+def _wrap_outputs(spec, result, ctx):
+    results = list(result)
+    if spec.creation and not _tracing.active():  # in a hybridized trace: XLA's business
+        device = ctx.jax_device
+        results = [r if type(r) is Pending or device in r.devices()
+                   else jax.device_put(r, device) for r in results]
     return [NDArray(r, ctx) for r in results]
 
 

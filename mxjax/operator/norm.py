@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from .. import engine
 from ..base import MXNetError, shape_error
 from .spec import Required, register
 
@@ -56,7 +57,6 @@ def _bn_param_shapes(shapes, attrs):
             is None}
 
 
-@functools.partial(jax.jit, static_argnums=0)
 def _moving_update(axis, data, moving_mean, moving_var, momentum):
     axes = tuple(i for i in range(data.ndim) if i != axis)
     mean, var = _moments(_accumulate(data), axes)
@@ -74,8 +74,9 @@ def _bn_backward_hook(attrs, inputs, outputs):
         return
     data, _, _, moving_mean, moving_var = inputs
     axis = _axis("BatchNorm", attrs["axis"], data.ndim)
-    mean, var = _moving_update(axis, data._data, moving_mean._data, moving_var._data,
-                               np.float32(attrs["momentum"]))
+    mean, var = engine.call(functools.partial(_moving_update, axis), ("bn_moving", axis),
+                            [data._lazy, moving_mean._lazy, moving_var._lazy,
+                             np.float32(attrs["momentum"])])
     moving_mean._set_data(mean)
     moving_var._set_data(var)
 

@@ -56,6 +56,9 @@ class OpSpec:
     mutate: Any = ()
     doc: str = ""
 
+    def __post_init__(self):
+        self.input_names = frozenset(self.inputs)
+
     def parse_attrs(self, kwargs):
         """Validate keyword attributes against the spec and fill in defaults.
 
@@ -74,7 +77,7 @@ class OpSpec:
             value = kwargs.get(name, default)
             if value is Required:
                 raise MXNetError(f"{self.name}: required argument '{name}' is missing")
-            attrs[name] = _hashable(value)
+            attrs[name] = hashable(value)
         return attrs
 
     def parse_attr_strings(self, strings):
@@ -128,11 +131,12 @@ class OpSpec:
         return "\n".join(lines)
 
 
-def _hashable(value):
+def hashable(value):
+    """``value`` as a hashable attribute: lists become tuples, 0-d arrays Python scalars."""
     if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
+        return tuple(hashable(v) for v in value)
     if isinstance(value, tuple):
-        return tuple(_hashable(v) for v in value)
+        return tuple(hashable(v) for v in value)
     if hasattr(value, "dtype") and hasattr(value, "shape") and value.shape == ():
         return value.item()
     return value
@@ -153,7 +157,7 @@ def _parse_attr_string(text, default):
         return text
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    return _hashable(value)
+    return hashable(value)
 
 
 @functools.cache

@@ -16,8 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import engine
 from .. import random as _random
-from ..ndarray.ndarray import NDArray
 
 __all__ = ["apply", "trace_count"]
 
@@ -30,19 +30,59 @@ def trace_count():
 
 
 @functools.cache
-def _compiled(cls, static, mp, keys, donate):
-    def run(weights, grads, states, table, rng):
+def _compiled(cls, static, mp, keys, state_fmt, donate):
+    """``(pure, jitted)``: ``pure(*weights, *grads, *state_leaves, table, key)`` returns the
+    new weights and state leaves, flat."""
+    n = len(mp)
+
+    def run(*args):
         _traces[0] += 1
-        new_weights, new_states = [], []
+        weights, grads = args[:n], args[n:2 * n]
+        leaves, (table, key) = list(args[2 * n:-2]), args[-2:]
+        states = [_rebuild(leaves, f) for f in state_fmt]
+        rng = None if key is None else jax.random.split(key, n)
+        new_weights, new_leaves = [], []
         for i, (w, g, s) in enumerate(zip(weights, grads, states)):
             hyper = {k: table[i, j] for j, k in enumerate(keys)}
             step = cls._mp_step if mp[i] else cls._step
             new_w, new_s = step(static, w, g, s, hyper, None if rng is None else rng[i])
             new_weights.append(new_w)
-            new_states.append(new_s)
-        return new_weights, new_states
+            new_leaves += _flatten(new_s)[0]
+        return (*new_weights, *new_leaves)
 
-    return jax.jit(run, donate_argnums=(0, 2) if donate else ())
+    n_leaves = sum(_count(f) for f in state_fmt)
+    donated = (*range(n), *range(2 * n, 2 * n + n_leaves)) if donate else ()
+    return run, jax.jit(run, donate_argnums=donated)
+
+
+def _flatten(state):
+    """A state (None, an array or NDArray, or nested tuples/lists of them) -> leaves and a
+    format to rebuild it with."""
+    if state is None:
+        return [], None
+    if isinstance(state, (tuple, list)):
+        leaves, fmt = [], []
+        for s in state:
+            sub_leaves, sub = _flatten(s)
+            leaves += sub_leaves
+            fmt.append(sub)
+        return leaves, (type(state), tuple(fmt))
+    return [state], 0
+
+
+def _count(fmt):
+    if fmt is None:
+        return 0
+    return 1 if fmt == 0 else sum(_count(f) for f in fmt[1])
+
+
+def _rebuild(leaves, fmt):
+    if fmt is None:
+        return None
+    if fmt == 0:
+        return leaves.pop(0)
+    kind, subs = fmt
+    return kind(_rebuild(leaves, f) for f in subs)
 
 
 def _exclusive(arr):
@@ -58,35 +98,27 @@ def _value(arr, donate):
     return arr._data
 
 
-def _values(state, donate):
-    if isinstance(state, NDArray):
-        return _value(state, donate)
-    if isinstance(state, (tuple, list)):
-        return type(state)(_values(s, donate) for s in state)
-    return None
-
-
-def _write(state, value):
-    if isinstance(state, NDArray):
-        state._set_data(value)
-    elif isinstance(state, (tuple, list)):
-        for s, v in zip(state, value):
-            _write(s, v)
-
-
 def apply(opt, weights, grads, states, hypers, mp, aggregated=False, donate=False):
     """Update ``weights`` and ``states`` (NDArrays, in place) with ``opt``'s ``_step``;
     ``hypers`` holds one dict of numbers per weight, ``mp`` whether each uses a float32
-    master copy."""
+    master copy. While capturing, the update joins the pending graph (nothing donated)."""
     keys = tuple(hypers[0])
-    table = np.array([[h[k] for k in keys] for h in hypers], dtype=np.float64)
+    table = np.array([[h[k] for k in keys] for h in hypers],
+                     dtype=np.float64).reshape(len(hypers), len(keys))
     cls = type(opt)
-    fn = _compiled(cls, opt._static(aggregated), tuple(mp), keys, donate)
-    rng = jax.random.split(_random.next_key(), len(weights)) if cls._random else None
-    new_weights, new_states = fn([_value(w, donate) for w in weights],
-                                 [g._data for g in grads],
-                                 [_values(s, donate) for s in states],
-                                 table.reshape(len(hypers), len(keys)), rng)
-    for w, v in zip(weights, new_weights):
-        w._set_data(v)
-    _write(states, new_states)
+    flat = [_flatten(s) for s in states]
+    leaves = [leaf for sub_leaves, _ in flat for leaf in sub_leaves]
+    state_fmt = tuple(f for _, f in flat)
+    static = (opt._static(aggregated), tuple(mp), keys, state_fmt)
+    pure, jitted = _compiled(cls, *static, donate)
+    if engine.is_capturing():
+        values = [a._lazy for a in (*weights, *grads, *leaves)]
+    else:
+        values = [*(_value(w, donate) for w in weights), *(g._data for g in grads),
+                  *(_value(s, donate) for s in leaves)]
+    key = _random.next_key() if cls._random else None
+    result = engine.call(pure, ("optimizer", cls, *static, donate), [*values, table, key],
+                         weights[0].context, compiled=jitted)
+    for arr, value in zip((*weights, *leaves), result):
+        arr._set_data(value)
+    engine.mark_training()

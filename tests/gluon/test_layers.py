@@ -244,7 +244,7 @@ def test_hybridized_layer_compiles_once(make, record):
     layer.initialize()
     layer.hybridize()
     rng = np.random.RandomState(0)
-    for _ in range(3):
+    for step in range(4):
         x = nd.array(rng.randn(2, 3, 4, 4))
         if record:
             x.attach_grad()  # a layer without parameters needs a recorded input
@@ -253,10 +253,15 @@ def test_hybridized_layer_compiles_once(make, record):
             y.backward()
         else:
             layer(x)
+        mx.nd.waitall()
+        if step == 1:
+            compiles = mx.engine.compile_stats()["compiles"]
     info = layer._cache_info()
-    assert info["calls"] == 3 and info["compiles"] == 1, info
+    assert info["calls"] == 4 and info["compiles"] == 1, info
     jitted = list(layer._cached._jitted.values())
-    assert len(jitted) == 1 and jitted[0]._cache_size() == 1
+    # Called directly it compiles once; inside a captured step it is inlined.
+    assert len(jitted) == 1 and jitted[0]._cache_size() <= 1
+    assert mx.engine.compile_stats()["compiles"] == compiles
 
 
 # ---- BatchNorm state ------------------------------------------------------------------------

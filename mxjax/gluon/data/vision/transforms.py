@@ -288,7 +288,7 @@ class _RandomImageOp(HybridBlock):
         if x.ndim != 3 or x.shape[-1] not in (1, 3):
             raise MXNetError(f"{type(self).__name__}: input must be an (H, W, C) image "
                                  f"with 1 or 3 channels, got shape {x.shape}")
-        return ops.apply(type(self)._kernel, x, _random.next_key(), **self._static)
+        return ops.apply(type(self)._kernel, x, _random.next_key(concrete=True), **self._static)
 
 
 class RandomFlipLeftRight(_RandomImageOp):

@@ -1,0 +1,488 @@
+"""Step capture: operators wait in a pending graph and run as one compiled XLA call.
+
+From ``autograd.record()`` on, an operator call does not run: it appends a node to the
+pending graph and returns ``Pending`` outputs whose shapes and dtypes are known at once
+(inferred once per operator and input signature, so shape errors still raise at the
+call). ``backward``, ``Trainer.step`` and a hand-written ``param[:] = param - lr * g``
+append their own nodes. The graph runs -- as ONE ``jax.jit`` function of its external
+inputs, cached by the graph's structure (operators, static attributes, wiring, which
+values are still referenced) -- when a value is needed on the host (``asnumpy``,
+``print``, ``bool``...; a *forced* run) or when the next ``record()`` begins. Only the
+pending values something still refers to come back from it.
+
+A training loop thus costs, from its second step on, the Python bookkeeping of recording
+plus one cached XLA call. A forced run of a graph in which nothing was recorded,
+differentiated or updated ends capturing until the next ``record()``: evaluation code
+and interactive use run op by op, as before.
+
+``MXJAX_CAPTURE=0`` in the environment, or ``with mx.engine.capture(False):``, runs every
+operator eagerly instead (for debugging); ``compile_stats()`` tells what capture did.
+"""
+
+import collections
+import contextlib
+import os
+import sys
+import threading
+import warnings
+import weakref
+
+import jax
+import numpy as np
+
+from . import _tracing
+from .base import MXNetError
+
+__all__ = ["Pending", "capture", "set_capture", "is_capturing", "compile_stats",
+           "reset_compile_stats", "call", "apply", "begin_step", "materialize", "flush",
+           "when_computed"]
+
+_MAX_NODES = 20000             # a graph this long runs even if nothing asks for a value
+_RECOMPILE_WARNING_AFTER = 4   # distinct input shapes for one graph structure
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class Pending:
+    """The output of an operator that has not run yet: shape and dtype known, value not
+    (``value`` is set once its graph has run)."""
+
+    __slots__ = ("aval", "shape", "dtype", "weak_type", "graph", "ref", "value",
+                 "__weakref__")
+
+    def __init__(self, aval, graph, ref):
+        self.aval = aval
+        self.shape, self.dtype, self.weak_type = aval
+        self.graph, self.ref, self.value = graph, ref, None
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def ctx(self):
+        return self.graph.ctx
+
+    def __repr__(self):
+        state = "pending" if self.value is None else "computed"
+        return f"<Pending {self.shape} {self.dtype} ({state})>"
+
+
+class Eager(Exception):
+    """An argument is a JAX tracer (we are inside a transformation): run now instead."""
+
+
+class _Graph:
+    """Nodes waiting to run, in call order, and the external values they read."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.device = ctx.jax_device
+        self.fns, self.steps = [], []
+        self.ext, self.ext_pos, self.ext_sites = [], {}, []
+        self.outputs = []
+        self.hooks = []
+        self.training = False  # something was recorded, differentiated or updated
+        self.error = None
+
+    def release(self):
+        """Drop what the graph holds once it has run (Pendings keep only ``ctx``)."""
+        self.fns = self.steps = self.ext = self.ext_pos = self.outputs = self.hooks = None
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.enabled = os.environ.get("MXJAX_CAPTURE", "1") not in ("0", "false", "False")
+        self.scope = False
+        self.graph = None
+
+
+_state = _State()
+_avals = {}
+_runners = {}
+callback_errors = []  # set by autograd.Function's host callback, re-raised by the caller
+
+
+class _Stats:
+    def __init__(self):
+        self.compiles = 0
+        self.cache_hits = 0
+        self.runs = 0
+        self.nodes = 0
+        self.forced = collections.Counter()
+        self.step_runs = 0
+
+    def snapshot(self):
+        return {"compiles": self.compiles, "cache_hits": self.cache_hits, "runs": self.runs,
+                "nodes": self.nodes, "step_runs": self.step_runs,
+                "forced": dict(self.forced), "forced_total": sum(self.forced.values())}
+
+
+_stats = _Stats()
+
+
+def compile_stats():
+    """What step capture has done so far in this process: ``compiles`` (graphs traced and
+    compiled), ``cache_hits`` (runs of an already compiled graph), ``runs``, ``nodes``
+    (operator calls captured), ``step_runs`` (runs at a step boundary: the next
+    ``record()``), ``forced`` (runs forced by a read of a value, counted per ``"api at
+    file:line"``) and ``forced_total``."""
+    return _stats.snapshot()
+
+
+def reset_compile_stats():
+    """Set every counter of ``compile_stats()`` back to zero."""
+    global _stats
+    _stats = _Stats()
+
+
+# ---- the switch and the scope -----------------------------------------------------------
+def is_capturing():
+    """Whether operator calls are being captured right now."""
+    return _state.enabled and _state.scope and not _tracing.active()
+
+
+def set_capture(enabled):
+    """Turn step capture on or off for this thread; returns the previous setting. Turning
+    it off runs whatever is pending first."""
+    previous = _state.enabled
+    if not enabled:
+        flush("set_capture(False)")
+        _state.scope = False
+    _state.enabled = bool(enabled)
+    return previous
+
+
+@contextlib.contextmanager
+def capture(enabled=True):
+    """``with capture(False):`` runs every operator eagerly inside (op by op)."""
+    previous = set_capture(enabled)
+    try:
+        yield
+    finally:
+        set_capture(previous)
+
+
+@contextlib.contextmanager
+def suspended():
+    """Run operators eagerly inside, leaving what is pending alone (host callbacks)."""
+    previous, _state.enabled = _state.enabled, False
+    try:
+        yield
+    finally:
+        _state.enabled = previous
+
+
+def begin_step():
+    """``autograd.record()`` begins: run what the previous step left pending, then
+    capture from here on."""
+    if not _state.enabled or _tracing.active():
+        return
+    graph = _state.graph
+    if graph is not None and graph.fns:
+        _run(graph, None)
+    _state.scope = True
+
+
+def current_ctx():
+    """The context of the graph being captured, ``None`` when there is none."""
+    graph = _state.graph
+    return None if graph is None else graph.ctx
+
+
+def mark_training():
+    """The current graph records, differentiates or updates (it is part of a step)."""
+    graph = _state.graph
+    if graph is not None:
+        graph.training = True
+
+
+# ---- appending nodes --------------------------------------------------------------------
+def _aval_of(value):
+    if isinstance(value, (jax.Array, np.ndarray, np.generic)):
+        return value.shape, value.dtype, getattr(value, "weak_type", False)
+    if isinstance(value, jax.core.Tracer):
+        raise Eager
+    if isinstance(value, tuple):  # e.g. the start positions of a basic index
+        return ("tuple", *(_aval_of(v) for v in value))
+    return type(value)
+
+
+def _spec_of(aval):
+    if aval is None:
+        return None
+    if isinstance(aval, type):
+        return aval()  # a Python scalar: only its type matters for tracing
+    if aval[0] == "tuple":
+        return tuple(_spec_of(a) for a in aval[1:])
+    return jax.ShapeDtypeStruct(aval[0], aval[1], weak_type=aval[2])
+
+
+def _infer(fn, in_avals):
+    out = jax.eval_shape(fn, *[_spec_of(a) for a in in_avals])
+    return tuple((tuple(o.shape), np.dtype(o.dtype), bool(o.weak_type)) for o in out)
+
+
+def apply(fn, key, args, ctx, site=None):
+    """Append ``fn(*args) -> tuple`` (pure; ``key`` names it with everything it compiles
+    in) to the pending graph of ``ctx``; returns its outputs as ``Pending`` values.
+
+    ``args`` are Pending values, arrays, Python scalars or ``None``. Raises ``Eager``
+    (nothing appended) when an argument is a JAX tracer."""
+    graph = _state.graph
+    if graph is None or graph.ctx != ctx:
+        graph = _open(ctx)
+    wiring, in_avals = [], []
+    ext_pos, ext = graph.ext_pos, graph.ext
+    for i, a in enumerate(args):
+        if a is None:
+            wiring.append(None)
+            in_avals.append(None)
+            continue
+        if type(a) is Pending:
+            if a.value is None:
+                if a.graph is graph:
+                    wiring.append(a.ref)
+                    in_avals.append(a.aval)
+                    continue
+                a = materialize(a, "an array of another device's graph")
+                aval = _aval_of(a)
+            else:
+                aval, a = a.aval, a.value
+        else:
+            aval = _aval_of(a)
+        in_avals.append(aval)
+        pos = ext_pos.get(id(a))
+        if pos is None:
+            pos = ext_pos[id(a)] = len(ext)
+            ext.append(a)
+            graph.ext_sites.append((key, i) if site is None else site)
+        wiring.append(pos)
+    sig = (key, *in_avals)
+    out_avals = _avals.get(sig)
+    if out_avals is None:
+        out_avals = _avals[sig] = _infer(fn, in_avals)
+        if graph.fns is None:  # tracing ``fn`` needed a value and ran the graph: again
+            return apply(fn, key, args, ctx, site)
+    fns = graph.fns
+    n = len(fns)
+    fns.append(fn)
+    graph.steps.append((key, tuple(wiring)))
+    if len(out_avals) == 1:
+        outputs = (Pending(out_avals[0], graph, (n, 0)),)
+        graph.outputs.append(weakref.ref(outputs[0]))
+    else:
+        outputs = tuple([Pending(aval, graph, (n, j)) for j, aval in enumerate(out_avals)])
+        graph.outputs += [weakref.ref(p) for p in outputs]
+    if n + 1 >= _MAX_NODES:
+        _run(graph, None)
+    return outputs
+
+
+def _open(ctx):
+    previous = _state.graph
+    if previous is not None and previous.fns:
+        _run(previous, None)
+    graph = _state.graph = _Graph(ctx)
+    return graph
+
+
+_eager_fns = {}
+
+
+def call(fn, key, args, ctx=None, compiled=None):
+    """``fn(*args)`` (a pure function returning a tuple, named by ``key``): appended to the
+    pending graph while capturing, else run now as one cached ``jax.jit`` call
+    (``compiled``, when given, is that call)."""
+    if is_capturing():
+        if ctx is None:
+            ctx = _ctx_of_args(args)
+        try:
+            return apply(fn, key, args, ctx)
+        except Eager:
+            return fn(*args)
+    values = [materialize(a, "an operator outside capture") if type(a) is Pending else a
+              for a in args]
+    if any(isinstance(v, jax.core.Tracer) for v in values):
+        return fn(*values)
+    jitted = compiled or _eager_fns.get(key)
+    if jitted is None:
+        jitted = _eager_fns[key] = jax.jit(fn)
+    return jitted(*values)
+
+
+def _ctx_of_args(args):
+    from .context import context_of_device, current_context
+
+    for a in args:
+        if type(a) is Pending:
+            return a.graph.ctx
+        if isinstance(a, jax.Array):
+            return context_of_device(next(iter(a.devices())))
+    return current_context()
+
+
+def when_computed(value, callback):
+    """Call ``callback(concrete value)`` once ``value`` is computed (now, if it is)."""
+    if type(value) is Pending:
+        if value.value is None:
+            value.graph.hooks.append((value, callback))
+            return
+        value = value.value
+    callback(value)
+
+
+# ---- running ----------------------------------------------------------------------------
+def materialize(pending, reason=None):
+    """The concrete value of ``pending``, running its graph if needed (a forced run)."""
+    if pending.value is None:
+        graph = pending.graph
+        if graph.error is not None:
+            raise MXNetError("this array's value was lost: the computation that produced it "
+                             f"failed earlier ({graph.error})")
+        if graph.fns is None:
+            raise MXNetError("internal error: a pending value was not kept when its graph ran")
+        _run(graph, reason or _caller())
+    return pending.value
+
+
+def flush(reason="flush"):
+    """Run whatever is pending (``mx.nd.waitall`` and friends)."""
+    graph = _state.graph
+    if graph is not None and graph.fns:
+        _run(graph, reason)
+
+
+def _caller():
+    """``"api at file:line"``: the mxjax function that needed a value and the user code
+    that called it."""
+    frame, api = sys._getframe(2), None
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        name = frame.f_code.co_name
+        if api is None or not name.startswith("_") or name.startswith("__"):
+            api = name
+        frame = frame.f_back
+    if frame is None:
+        return api or "?"
+    return f"{api} at {os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+
+def _run(graph, forced_by):
+    """Run ``graph`` as one compiled call; ``forced_by`` names the read that needed it
+    (``None``: a step boundary)."""
+    if _state.graph is graph:
+        _state.graph = None
+    # Newest first: JAX pairs donated inputs with the first outputs of their shape, and the
+    # last writes of a step (new weights, optimizer states) should reuse their buffers.
+    alive = [p for p in (w() for w in reversed(graph.outputs)) if p is not None]
+    selection = tuple(p.ref for p in alive)
+    donated = _donatable(graph.ext, alive)
+    key = (tuple(graph.steps), selection, donated)
+    runner = _runners.get(key)
+    if runner is None:
+        runner = _runners[key] = _Runner(graph.fns, graph.steps, selection, donated,
+                                         graph.ext_sites)
+    _stats.runs += 1
+    _stats.nodes += len(graph.fns)
+    if forced_by is None:
+        _stats.step_runs += 1
+    else:
+        _stats.forced[forced_by] += 1
+        if not graph.training:
+            _state.scope = False
+    hooks = graph.hooks
+    try:
+        values = runner(graph.ext, graph.device)
+    except Exception as e:
+        graph.error = e
+        graph.release()
+        if callback_errors:
+            raise callback_errors.pop() from e
+        if isinstance(e, jax.errors.JaxRuntimeError):
+            raise MXNetError(str(e)) from e
+        raise
+    for p, v in zip(alive, values):
+        p.value = v
+    graph.release()
+    for p, callback in hooks:
+        callback(p.value)
+
+
+def _donatable(ext, alive):
+    """Positions of external arrays nothing but the graph refers to any more (a weight or
+    optimizer state the step replaces), each matched to an output of its shape and dtype
+    that XLA can then write in place."""
+    wanted, donated = None, []
+    for i in range(len(ext)):
+        value = ext[i]
+        # Three references: the graph's list, ``value`` and getrefcount's argument.
+        if sys.getrefcount(value) <= 3 and isinstance(value, jax.Array):
+            if wanted is None:
+                wanted = collections.Counter([p.aval[:2] for p in alive])
+            aval = (value.shape, value.dtype)
+            if wanted[aval] > 0:
+                wanted[aval] -= 1
+                donated.append(i)
+    return tuple(donated)
+
+
+class _Runner:
+    """One graph structure as a ``jax.jit`` function of its external values."""
+
+    def __init__(self, fns, steps, selection, donated, sites):
+        wirings = [w for _, w in steps]
+        self.names = [_site_name(s) for s in sites]
+        self.signatures = []
+        self.warned = False
+
+        def run(*ext):
+            self._note_signature(ext)
+            env = []
+            for fn, wiring in zip(fns, wirings):
+                env.append(fn(*[None if w is None else ext[w] if type(w) is int
+                                else env[w[0]][w[1]] for w in wiring]))
+            return [env[i][j] for i, j in selection]
+
+        self.jitted = jax.jit(run, donate_argnums=donated)
+
+    def __call__(self, ext, device):
+        compiles = _stats.compiles
+        if device != _default_device():
+            with jax.default_device(device):
+                out = self.jitted(*ext)
+        else:
+            out = self.jitted(*ext)
+        if _stats.compiles == compiles:
+            _stats.cache_hits += 1
+        return out
+
+    def _note_signature(self, ext):
+        _stats.compiles += 1
+        sig = tuple((tuple(getattr(x, "shape", ())), str(getattr(x, "dtype", type(x))))
+                    for x in ext)
+        self.signatures.append(sig)
+        if len(self.signatures) > _RECOMPILE_WARNING_AFTER and not self.warned:
+            self.warned = True
+            before, now = self.signatures[-2], self.signatures[-1]
+            changed = [f"{self.names[i]}: {before[i][0]} -> {now[i][0]}"
+                       for i in range(len(now)) if before[i] != now[i]]
+            warnings.warn(
+                f"mxjax: a captured step compiled {len(self.signatures)} times because the "
+                f"shapes of its inputs keep changing ({'; '.join(changed[:6])}); pad inputs "
+                "to fixed shapes to avoid recompiling, or set MXJAX_CAPTURE=0",
+                stacklevel=5)
+
+
+def _site_name(site):
+    key, i = site
+    op = key[0] if isinstance(key, tuple) and key else key
+    return f"input {i} of {op}"
+
+
+_devices = []
+
+
+def _default_device():
+    if not _devices:
+        _devices.append(jax.devices()[0])
+    return _devices[0]

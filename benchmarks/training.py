@@ -1,10 +1,15 @@
-"""Training-step benchmarks: mxjax imperative, mxjax hybridized, hand-written pure JAX.
+"""Training-step benchmarks: mxjax against hand-written pure JAX, in one process.
 
     python benchmarks/training.py [--steps 30] [--only W1,W2]
 
-Each workload runs its three variants in this one process; the table gives median step
-times (warm-up excluded), the ratio to pure JAX and the bytes of device arrays alive
-after the run. Workloads (issue 4):
+Variants of each workload: ``pure JAX`` (jax.jit + optax, donated buffers), ``op-by-op``
+(un-hybridized Gluon with step capture off: ``mx.engine.capture(False)``), ``imperative``
+(un-hybridized Gluon, captured: one XLA call per step), ``hybridized`` (captured too).
+W1 and W4 also run d2l-style from scratch: parameters as NDArrays with ``attach_grad``,
+manual SGD ``param[:] = param - lr * param.grad / batch_size`` (against plain SGD in pure
+JAX). The table gives median step times (warm-up excluded), the ratio to the pure-JAX
+step, the compiles during the timed steps (after 3 warm-up steps) and the bytes of device
+arrays alive after the run. Workloads:
 
 - W1: MLP 784-512-512-10, batch 128, SGD with momentum, softmax cross-entropy.
 - W2: LeNet-style CNN on 1x28x28, batch 64, Adam.
@@ -26,7 +31,7 @@ import optax
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import median_time  # noqa: E402
+from common import block, median_time  # noqa: E402
 
 import mxjax as mx  # noqa: E402
 from mxjax import autograd, gluon  # noqa: E402
@@ -71,7 +76,8 @@ def workloads(rs):
     return {
         "W1": dict(net=mlp, x=rs.rand(128, 784), y=rs.randint(0, 10, 128),
                    loss=gluon.loss.SoftmaxCrossEntropyLoss(), opt="sgd",
-                   opt_params={"learning_rate": 0.1, "momentum": 0.9}),
+                   opt_params={"learning_rate": 0.1, "momentum": 0.9},
+                   scratch=(512, 512, 10), relu=True),
         "W2": dict(net=lenet, x=rs.rand(64, 1, 28, 28), y=rs.randint(0, 10, 64),
                    loss=gluon.loss.SoftmaxCrossEntropyLoss(), opt="adam",
                    opt_params={"learning_rate": 1e-3}),
@@ -80,7 +86,8 @@ def workloads(rs):
                    loss=gluon.loss.SoftmaxCrossEntropyLoss(), opt="sgd",
                    opt_params={"learning_rate": 1.0}, clip=0.25),
         "W4": dict(net=tiny, x=np.array([[0.5, 0.9]]), y=np.array([[1.5]]),
-                   loss=gluon.loss.L2Loss(), opt="sgd", opt_params={"learning_rate": 0.1}),
+                   loss=gluon.loss.L2Loss(), opt="sgd", opt_params={"learning_rate": 0.1},
+                   scratch=(3, 1)),
     }
 
 
@@ -104,6 +111,42 @@ def mxjax_step(spec, hybridize):
             gluon.utils.clip_global_norm([p.grad() for p in params], spec["clip"] * batch)
         trainer.step(batch)
         return params[0].data()
+
+    return step
+
+
+def scratch_step(spec):
+    """d2l-style: plain NDArray parameters, ``nd`` math, manual SGD (W1's MLP, W4's net)."""
+    nd = mx.nd
+    sizes = [spec["x"].shape[1], *spec["scratch"]]
+    params = []
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        params += [nd.random.normal(scale=0.05, shape=(n_in, n_out)), nd.zeros(n_out)]
+    for p in params:
+        p.attach_grad()
+    x, y = nd.array(spec["x"]), nd.array(spec["y"])
+    lr, batch = spec["opt_params"]["learning_rate"], x.shape[0]
+    relu = spec.get("relu", False)
+
+    def net(h):
+        for i in range(0, len(params), 2):
+            h = nd.dot(h, params[i]) + params[i + 1]
+            if relu and i + 2 < len(params):
+                h = nd.relu(h)
+        return h
+
+    def loss(out):
+        if spec["opt_params"].get("momentum"):  # W1: softmax cross-entropy, as d2l writes it
+            return -nd.pick(nd.log_softmax(out), y)
+        return (out - y.reshape(out.shape)) ** 2 / 2
+
+    def step():
+        with autograd.record():
+            l_ = loss(net(x))
+        l_.backward()
+        for p in params:
+            p[:] = p - lr * p.grad / batch
+        return params[0]
 
     return step
 
@@ -231,6 +274,34 @@ def live_bytes():
     return sum(a.nbytes for a in jax.live_arrays())
 
 
+def op_by_op(make):
+    """A maker of ``make()``'s step that runs with step capture off."""
+
+    def maker():
+        with mx.engine.capture(False):
+            step = make()
+
+        def run():
+            with mx.engine.capture(False):
+                return step()
+
+        return run
+
+    return maker
+
+
+def variants(name, spec):
+    yield "pure JAX", functools.partial(jax_step, name, spec)
+    yield "op-by-op", op_by_op(functools.partial(mxjax_step, spec, hybridize=False))
+    yield "imperative", functools.partial(mxjax_step, spec, hybridize=False)
+    yield "hybridized", functools.partial(mxjax_step, spec, hybridize=True)
+    if "scratch" in spec:
+        plain = dict(spec, opt_params={"learning_rate": spec["opt_params"]["learning_rate"]})
+        yield "pure JAX sgd", functools.partial(jax_step, name, plain)
+        yield "scratch eager", op_by_op(functools.partial(scratch_step, spec))
+        yield "scratch", functools.partial(scratch_step, spec)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=30)
@@ -239,19 +310,21 @@ def main():
     rs = np.random.RandomState(0)
     specs = workloads(rs)
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}; median of {args.steps} steps "
-          "after warm-up")
-    print(f"{'workload':<10}{'variant':<14}{'step':>12}{'vs JAX':>9}{'live MB':>10}")
+          "after 3 warm-up steps; ratios to the pure-JAX step above them")
+    print(f"{'workload':<10}{'variant':<15}{'step':>12}{'vs JAX':>9}{'compiles':>10}"
+          f"{'live MB':>10}")
     for name in args.only.split(","):
-        spec = specs[name]
-        variants = [("pure JAX", functools.partial(jax_step, name, spec)),
-                    ("imperative", functools.partial(mxjax_step, spec, hybridize=False)),
-                    ("hybridized", functools.partial(mxjax_step, spec, hybridize=True))]
         base = None
-        for label, make in variants:
+        for label, make in variants(name, specs[name]):
             step = make()
-            t = median_time(step, repeat=args.steps, warmup=3)
-            base = base or t
-            print(f"{name:<10}{label:<14}{t * 1e3:>10.3f}ms{t / base:>8.2f}x"
+            for _ in range(3):
+                block(step())
+            compiles = mx.engine.compile_stats()["compiles"]
+            t = median_time(step, repeat=args.steps, warmup=0)
+            if label.startswith("pure JAX"):
+                base = t
+            print(f"{name:<10}{label:<15}{t * 1e3:>10.3f}ms{t / base:>8.2f}x"
+                  f"{mx.engine.compile_stats()['compiles'] - compiles:>10}"
                   f"{live_bytes() / 2**20:>10.1f}")
             del step
         sys.stdout.flush()

@@ -16,6 +16,8 @@ import os
 import tempfile
 import time
 
+import numpy as np
+
 import mxjax as mx
 from mxjax import autograd, gluon
 from mxjax.gluon import nn
@@ -50,6 +52,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args()
     mx.random.seed(42)
+    np.random.seed(42)  # the DataLoader shuffles with numpy's generator, as MXNet's does
 
     to_tensor = transforms.ToTensor()
     train = MNIST(root=DATA, train=True).transform_first(to_tensor)

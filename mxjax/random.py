@@ -11,6 +11,7 @@ import jax
 import numpy as np
 
 from . import _tracing, engine
+from .context import current_context
 
 __all__ = ["seed", "next_key"]
 
@@ -49,5 +50,5 @@ def next_key(concrete=False):
     s.counter += 1
     if concrete:
         return _fold_in_compiled(s.key, s.counter)[0]
-    return engine.call(_fold_in, "fold_in", [s.key, s.counter], engine.current_ctx(),
-                       compiled=_fold_in_compiled)[0]
+    return engine.call(_fold_in, "fold_in", [s.key, s.counter],
+                       engine.current_ctx() or current_context(), compiled=_fold_in_compiled)[0]

@@ -15,7 +15,6 @@ import threading
 import warnings
 
 import jax
-import numpy as np
 
 from .. import _tracing, autograd, engine
 from .. import random as _random
@@ -76,7 +75,7 @@ class CachedBlock:
         for p in block.collect_params().values():
             seen.setdefault(id(p), p)
         self.params = list(seen.values())
-        self._jitted = {}
+        self._jitted, self._pures = {}, {}
         self._out_fmt = {}
         self._signatures = []
         self.calls = 0
@@ -104,19 +103,22 @@ class CachedBlock:
         return pure
 
     def _compiled(self, training, in_fmt):
+        """``(pure, jitted)``. Captured steps and the recorded backward inline ``pure``, so
+        XLA sees the forward once (the backward's replay of it is the same code)."""
         key = (training, in_fmt)
         if key not in self._jitted:
-            self._jitted[key] = jax.jit(self._pure(training, in_fmt))
-        return self._jitted[key]
+            pure = self._pure(training, in_fmt)
+            self._pures[key], self._jitted[key] = pure, jax.jit(pure)
+        return self._pures[key], self._jitted[key]
 
     def _note_signature(self, training, flat):
-        sig = (training, tuple(None if x is None else (x.shape, str(np.dtype(x.dtype)))
-                               for x in flat))
+        sig = (training, tuple(None if x is None else (x.shape, x.dtype) for x in flat))
         if sig in self._signatures:
             return
         self._signatures.append(sig)
         if len(self._signatures) == _RECOMPILE_WARNING_AFTER + 1:
-            shapes = [s[1] for s in self._signatures[-3:]]
+            shapes = [[None if e is None else e[0] for e in s[1]]
+                      for s in self._signatures[-3:]]
             warnings.warn(f"{self.block.name}: hybridized block compiled "
                           f"{len(self._signatures)} times because its input shapes keep "
                           f"changing (latest: {shapes}); pad inputs to fixed shapes to avoid "
@@ -132,18 +134,18 @@ class CachedBlock:
         training = autograd.is_training()
         self.calls += 1
         self._note_signature(training, flat)
-        fn = self._compiled(training, in_fmt)
+        pure, jitted = self._compiled(training, in_fmt)
         param_arrays = [p.data(ctx) for p in self.params]
         key = _random.next_key()
         values = [p._lazy for p in param_arrays] + [key] + \
             [None if x is None else x._lazy for x in flat]
         fn_key = ("hybrid", self.token, training, in_fmt)
-        results = engine.call(fn, fn_key, values, ctx, compiled=fn)
+        results = engine.call(pure, fn_key, values, ctx, compiled=jitted)
         out_fmt = self._out_fmt[(training, in_fmt)]
         wrapped = [NDArray(r, ctx) for r in results]
         n_out = len(results) - len(self._aux())
         if autograd.is_recording():
-            node = autograd.record_node(fn, fn_key,
+            node = autograd.record_node(pure, fn_key,
                                         [*param_arrays, key, *flat], wrapped)
             if node is not None:
                 node.on_backward = _write_back(self._aux(), wrapped[n_out:], ctx)

@@ -212,9 +212,12 @@ class _Plan:
         return self._node_pos[id(root)]
 
     def free(self):
+        # Also drops on_backward: its closure refers to the node's outputs (a cycle that
+        # would keep their values alive, and in a captured step's outputs, until a gc).
         for node in self.nodes:
             node.inputs = None
             node.keepalive = None
+            node.on_backward = None
 
 
 def _is_float(value):

@@ -431,9 +431,11 @@ class _Runner:
 
     def __init__(self, fns, steps, selection, donated, sites):
         wirings = [w for _, w in steps]
+        # The structure without static attributes: reshapes to a new batch size change
+        # the structure's key, and the recompile warning must still see one step.
+        self.family = _families.setdefault(
+            tuple((_op_name(k), w) for k, w in steps), {"signatures": [], "warned": False})
         self.names = [_site_name(s) for s in sites]
-        self.signatures = []
-        self.warned = False
 
         def run(*ext):
             self._note_signature(ext)
@@ -458,25 +460,32 @@ class _Runner:
 
     def _note_signature(self, ext):
         _stats.compiles += 1
-        sig = tuple((tuple(getattr(x, "shape", ())), str(getattr(x, "dtype", type(x))))
-                    for x in ext)
-        self.signatures.append(sig)
-        if len(self.signatures) > _RECOMPILE_WARNING_AFTER and not self.warned:
-            self.warned = True
-            before, now = self.signatures[-2], self.signatures[-1]
+        family = self.family
+        signatures = family["signatures"]
+        signatures.append(tuple((tuple(getattr(x, "shape", ())),
+                                 str(getattr(x, "dtype", type(x)))) for x in ext))
+        if len(signatures) > _RECOMPILE_WARNING_AFTER and not family["warned"]:
+            family["warned"] = True
+            before, now = signatures[-2], signatures[-1]
             changed = [f"{self.names[i]}: {before[i][0]} -> {now[i][0]}"
-                       for i in range(len(now)) if before[i] != now[i]]
+                       for i in range(min(len(now), len(before))) if before[i] != now[i]]
             warnings.warn(
-                f"mxjax: a captured step compiled {len(self.signatures)} times because the "
+                f"mxjax: a captured step compiled {len(signatures)} times because the "
                 f"shapes of its inputs keep changing ({'; '.join(changed[:6])}); pad inputs "
                 "to fixed shapes to avoid recompiling, or set MXJAX_CAPTURE=0",
                 stacklevel=5)
 
 
+_families = {}
+
+
+def _op_name(key):
+    return key[0] if isinstance(key, tuple) and key and isinstance(key[0], str) else key
+
+
 def _site_name(site):
     key, i = site
-    op = key[0] if isinstance(key, tuple) and key else key
-    return f"input {i} of {op}"
+    return f"input {i} of {_op_name(key)}"
 
 
 _devices = []

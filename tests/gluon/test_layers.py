@@ -245,7 +245,7 @@ def test_hybridized_layer_compiles_once(make, record):
     layer.initialize()
     layer.hybridize()
     rng = np.random.RandomState(0)
-    for step in range(4):
+    for step in range(5):
         x = nd.array(rng.randn(2, 3, 4, 4))
         if record:
             x.attach_grad()  # a layer without parameters needs a recorded input
@@ -256,10 +256,10 @@ def test_hybridized_layer_compiles_once(make, record):
             layer(x)
         gc.collect()  # what a step returns depends on what is alive; cycles die at a gc
         mx.nd.waitall()
-        if step == 1:
+        if step == 2:  # steps 0-2 may differ: scope opening, grad buffers, donation
             compiles = mx.engine.compile_stats()["compiles"]
     info = layer._cache_info()
-    assert info["calls"] == 4 and info["compiles"] == 1, info
+    assert info["calls"] == 5 and info["compiles"] == 1, info
     jitted = list(layer._cached._jitted.values())
     # Called directly it compiles once; inside a captured step it is inlined.
     assert len(jitted) == 1 and jitted[0]._cache_size() <= 1

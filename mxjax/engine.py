@@ -34,8 +34,7 @@ from . import _tracing
 from .base import MXNetError
 
 __all__ = ["Pending", "capture", "set_capture", "is_capturing", "compile_stats",
-           "reset_compile_stats", "call", "apply", "begin_step", "materialize", "flush",
-           "when_computed"]
+           "reset_compile_stats", "call", "apply", "begin_step", "materialize", "flush"]
 
 _MAX_NODES = 20000             # a graph this long runs even if nothing asks for a value
 _RECOMPILE_WARNING_AFTER = 4   # distinct input shapes for one graph structure
@@ -54,10 +53,6 @@ class Pending:
         self.aval = aval
         self.shape, self.dtype, self.weak_type = aval
         self.graph, self.ref, self.value = graph, ref, None
-
-    @property
-    def ndim(self):
-        return len(self.shape)
 
     @property
     def ctx(self):
@@ -81,13 +76,12 @@ class _Graph:
         self.fns, self.steps = [], []
         self.ext, self.ext_pos, self.ext_sites = [], {}, []
         self.outputs = []
-        self.hooks = []
         self.training = False  # something was recorded, differentiated or updated
         self.error = None
 
     def release(self):
         """Drop what the graph holds once it has run (Pendings keep only ``ctx``)."""
-        self.fns = self.steps = self.ext = self.ext_pos = self.outputs = self.hooks = None
+        self.fns = self.steps = self.ext = self.ext_pos = self.outputs = None
 
 
 class _State(threading.local):
@@ -223,7 +217,7 @@ def _infer(fn, in_avals):
     return tuple((tuple(o.shape), np.dtype(o.dtype), bool(o.weak_type)) for o in out)
 
 
-def apply(fn, key, args, ctx, site=None):
+def apply(fn, key, args, ctx):
     """Append ``fn(*args) -> tuple`` (pure; ``key`` names it with everything it compiles
     in) to the pending graph of ``ctx``; returns its outputs as ``Pending`` values.
 
@@ -256,14 +250,14 @@ def apply(fn, key, args, ctx, site=None):
         if pos is None:
             pos = ext_pos[id(a)] = len(ext)
             ext.append(a)
-            graph.ext_sites.append((key, i) if site is None else site)
+            graph.ext_sites.append((key, i))
         wiring.append(pos)
     sig = (key, *in_avals)
     out_avals = _avals.get(sig)
     if out_avals is None:
         out_avals = _avals[sig] = _infer(fn, in_avals)
         if graph.fns is None:  # tracing ``fn`` needed a value and ran the graph: again
-            return apply(fn, key, args, ctx, site)
+            return apply(fn, key, args, ctx)
     fns = graph.fns
     n = len(fns)
     fns.append(fn)
@@ -299,8 +293,8 @@ def call(fn, key, args, ctx=None, compiled=None):
             ctx = _ctx_of_args(args)
         try:
             return apply(fn, key, args, ctx)
-        except Eager:
-            return fn(*args)
+        except Eager:  # a JAX tracer among the arguments: run it now, below
+            pass
     values = [materialize(a, "an operator outside capture") if type(a) is Pending else a
               for a in args]
     if any(isinstance(v, jax.core.Tracer) for v in values):
@@ -320,16 +314,6 @@ def _ctx_of_args(args):
         if isinstance(a, jax.Array):
             return context_of_device(next(iter(a.devices())))
     return current_context()
-
-
-def when_computed(value, callback):
-    """Call ``callback(concrete value)`` once ``value`` is computed (now, if it is)."""
-    if type(value) is Pending:
-        if value.value is None:
-            value.graph.hooks.append((value, callback))
-            return
-        value = value.value
-    callback(value)
 
 
 # ---- running ----------------------------------------------------------------------------
@@ -390,7 +374,6 @@ def _run(graph, forced_by):
         _stats.forced[forced_by] += 1
         if not graph.training:
             _state.scope = False
-    hooks = graph.hooks
     try:
         values = runner(graph.ext, graph.device)
     except Exception as e:
@@ -404,8 +387,6 @@ def _run(graph, forced_by):
     for p, v in zip(alive, values):
         p.value = v
     graph.release()
-    for p, callback in hooks:
-        callback(p.value)
 
 
 def _donatable(ext, alive):

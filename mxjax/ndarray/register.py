@@ -142,7 +142,8 @@ def invoke(spec, args, kwargs):
     ctx = _output_context(spec, inputs, ctx)
     values = [None if x is None else x._lazy for x in inputs]
     try:
-        result = _execute(call, [*values, *dynamic], ctx)
+        result = engine.call(call.pure, call.key, [*values, *dynamic], ctx,
+                             compiled=call.jitted)
     except (TypeError, ValueError, jax.errors.JaxRuntimeError) as e:
         shapes = ", ".join(f"{n}={None if v is None else tuple(v.shape)}"
                            for n, v in zip(_input_names(spec, inputs), values))
@@ -192,16 +193,6 @@ def _resolve_deferred(spec, names, inputs, attrs):
     inferred = spec.infer_params(shapes, attrs)
     return [deferred[n]._resolve_deferred(inferred[n]) if n in deferred else x
             for n, x in zip(names, inputs)]
-
-
-def _execute(call, args, ctx):
-    """The operator's outputs: pending while capturing, else computed now."""
-    if engine.is_capturing():
-        try:
-            return engine.apply(call.pure, call.key, args, ctx)
-        except engine.Eager:
-            pass
-    return call.jitted(*[engine.materialize(a) if type(a) is Pending else a for a in args])
 
 
 def _output_context(spec, inputs, ctx):

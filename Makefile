@@ -7,7 +7,7 @@ REFVENV ?= .refvenv
 REFPY := $(REFVENV)/bin/python
 PYTEST_WORKERS ?= 2
 
-.PHONY: venv demo test lint bench goldens refvenv clean
+.PHONY: venv demo test lint bench goldens refvenv conformance clean
 
 venv: $(VENV)/.installed
 
@@ -25,7 +25,7 @@ demo: venv
 	$(VENV)/bin/mxjax run examples/seed002_parameters.py
 
 lint: venv
-	$(VENV)/bin/ruff check mxjax tests examples benchmarks
+	$(VENV)/bin/ruff check mxjax tests examples benchmarks conformance
 
 test: venv lint
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests
@@ -34,6 +34,16 @@ bench: venv
 	$(PY) -m pip install -q -e '.[test,bench]'
 	$(PY) benchmarks/eager_ops.py
 	$(PY) benchmarks/training.py
+
+# MXNet 1.9.1's own unit tests against mxjax (not part of `make test`: needs MXNet's source).
+# MXNET_GIT=<git dir of apache/mxnet> make conformance [FILES=ndarray,gluon]
+CONFORMANCE := ../shared/conformance/run_upstream.py
+conformance: venv
+	@test -n "$(MXNET_GIT)" || { echo "set MXNET_GIT to a git copy of apache/mxnet"; exit 2; }
+	$(PY) -m pip install -q scipy graphviz
+	MXNET_GIT=$(MXNET_GIT) $(PYTHON) $(CONFORMANCE) --backend mxjax --python $(PY) \
+		--json conformance/last.json --list-failures --jobs 2 $(if $(FILES),--files $(FILES))
+	$(PY) conformance/record.py conformance/last.json
 
 # Goldens come from real MXNet 1.9.1, in a virtual environment of its own.
 refvenv: $(REFVENV)/.installed

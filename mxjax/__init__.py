@@ -25,10 +25,15 @@ from . import (  # noqa: E402
     optimizer,
     random,
     recordio,
+    runtime,
     symbol,
+    util,
 )
 from . import initializer as init  # noqa: E402
 from . import ndarray as nd  # noqa: E402
+from . import numpy as np  # noqa: E402
+from . import numpy_extension as npx  # noqa: E402
+from . import random as rnd  # noqa: E402
 from . import symbol as sym  # noqa: E402
 from .attribute import AttrScope  # noqa: E402,F401
 from .base import MXNetError  # noqa: E402,F401
@@ -41,12 +46,24 @@ from .context import (  # noqa: E402,F401
     gpu_memory_info,
     num_gpus,
 )
+from .util import (  # noqa: E402,F401
+    is_np_array,
+    is_np_shape,
+    np_array,
+    np_shape,
+    set_np_shape,
+    use_np,
+    use_np_array,
+    use_np_shape,
+)
 
 for _name in ndarray.random.__all__:  # mx.random.uniform & co, as in MXNet
     setattr(random, _name, getattr(ndarray.random, _name))
 
 __version__ = "1.9.1"
-__all__ = ["nd", "ndarray", "autograd", "random", "base", "context", "initializer", "init",
+__all__ = ["nd", "ndarray", "np", "npx", "rnd", "runtime", "util", "is_np_array",
+           "is_np_shape", "np_array", "np_shape", "set_np_shape", "use_np", "use_np_array",
+           "use_np_shape", "autograd", "random", "base", "context", "initializer", "init",
            "name", "gluon", "io", "lr_scheduler", "metric", "optimizer", "recordio", "sym",
            "symbol", "AttrScope", "Context", "cpu", "gpu",
            "cpu_pinned", "num_gpus", "current_context", "gpu_memory_info", "MXNetError"]

@@ -1,15 +1,34 @@
 """Errors and small shared helpers (mirrors ``mxnet.base``)."""
 
-__all__ = ["MXNetError", "NotSupportedForSparseNDArray", "numeric_types", "integer_types",
-           "string_types"]
+__all__ = ["MXNetError", "NotImplementedForSymbol", "NotSupportedForSparseNDArray",
+           "numeric_types", "integer_types", "string_types", "mx_real_t", "py_str",
+           "data_dir", "data_dir_default"]
 
 import numbers
+import os
+import platform
 
 import numpy as np
 
 
 class MXNetError(RuntimeError):
     """The error MXNet raises when no more specific Python error applies."""
+
+
+class NotImplementedForSymbol(MXNetError):
+    """An NDArray-only function or attribute was used on a Symbol."""
+
+    def __init__(self, function, alias, *args):
+        super().__init__()
+        self.function = getattr(function, "__name__", function)
+        self.alias = alias
+        self.args = tuple(str(type(a)) for a in args)
+
+    def __str__(self):
+        operator = f' (namely operator "{self.alias}")' if self.alias else ""
+        arguments = f" with arguments ({', '.join(self.args)})" if self.args else ""
+        return (f"Function {self.function}{operator}{arguments} is not implemented for "
+                "Symbol and only available in NDArray.")
 
 
 class NotSupportedForSparseNDArray(MXNetError):
@@ -19,6 +38,30 @@ class NotSupportedForSparseNDArray(MXNetError):
 numeric_types = (float, int, np.generic, numbers.Number)
 integer_types = (int, np.integer)
 string_types = (str,)
+mx_real_t = np.float32
+
+
+def py_str(raw):
+    """Decode the bytes a C API would have returned (MXNet's ``py_str``)."""
+    return raw.decode("utf-8") if isinstance(raw, bytes) else raw
+
+
+def data_dir_default():
+    """``%APPDATA%/mxnet`` on Windows, ``~/.mxnet`` elsewhere."""
+    if platform.system() == "Windows":
+        return os.path.join(os.environ.get("APPDATA", ""), "mxnet")
+    return os.path.join(os.path.expanduser("~"), ".mxnet")
+
+
+def data_dir():
+    """Where datasets and models are kept: ``$MXNET_HOME``, else :func:`data_dir_default`."""
+    return os.getenv("MXNET_HOME", data_dir_default())
+
+
+def _as_list(obj):
+    """``obj`` itself if it is a list or tuple, else ``[obj]`` (MXNet's private helper,
+    imported by code written against MXNet)."""
+    return obj if isinstance(obj, (list, tuple)) else [obj]
 
 
 def shape_error(op, arg, got, expected, **context):

@@ -1,7 +1,7 @@
 """``mx.nd``: NDArray and every operator of the registry as an eager function."""
 
 from .. import operator as _operator  # noqa: F401  (registers every operator)
-from . import _internal, contrib, linalg, op
+from . import _internal, contrib, linalg, op, sparse
 from . import register as _register
 
 _register.populate({"op": op, "_internal": _internal, "contrib": contrib, "linalg": linalg})

@@ -25,6 +25,10 @@ __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "lins
            "maximum", "minimum", "equal", "not_equal", "greater", "greater_equal", "lesser",
            "lesser_equal", "logical_and", "logical_or", "logical_xor"]
 
+# MXNet's storage-type ids, as written into ``__storage_type__`` attributes and files.
+_STORAGE_TYPE_STR_TO_ID = {"undefined": -1, "default": 0, "row_sparse": 1, "csr": 2}
+py_slice = slice  # MXNet's name for the builtin, kept for code that imports it
+
 _DTYPES = {np.dtype(t) for t in ("float16", "float32", "float64", "uint8", "int8", "int32",
                                  "int64", "bool")}
 

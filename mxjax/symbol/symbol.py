@@ -15,8 +15,9 @@ from numbers import Number
 import numpy as np
 
 from .. import attribute as _attribute
-from ..base import MXNetError, numeric_types
+from ..base import MXNetError, NotImplementedForSymbol, numeric_types
 from ..ndarray.ndarray import _FORWARDED_METHODS
+from ..ndarray.ndarray import _STORAGE_TYPE_STR_TO_ID
 from ..ndarray.serialization import _FLAG_OF_NAME
 from ..operator import spec as _spec
 from . import _opinfo
@@ -27,17 +28,6 @@ __all__ = ["Symbol", "var", "Variable", "Group", "load", "load_json", "pow", "po
 
 # Attribute keys MXNet stores as ``__key__`` (the optimizer and device placement read them).
 _HIDDEN_KEYS = ("ctx_group", "lr_mult", "wd_mult", "force_mirroring", "mirror_stage")
-_STORAGE_TYPES = {"default": 0, "row_sparse": 1, "csr": 2}
-
-
-class NotImplementedForSymbol(MXNetError):
-    """An NDArray-only operation was called on a Symbol."""
-
-    def __init__(self, function, alias, *args):
-        super().__init__(f"Function {getattr(function, '__name__', function)} "
-                         f"(namely operator \"{alias}\") with arguments "
-                         f"({', '.join(str(type(a)) for a in args)}) is not implemented for "
-                         "Symbol and only available in NDArray.")
 
 
 class _Node:
@@ -507,7 +497,7 @@ def var(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None, ini
     if init is not None:
         attrs["__init__"] = init if isinstance(init, str) else init.dumps()
     if stype is not None:
-        attrs["__storage_type__"] = str(_STORAGE_TYPES[stype])
+        attrs["__storage_type__"] = str(_STORAGE_TYPE_STR_TO_ID[stype])
     for key, value in kwargs.items():
         if not (key.startswith("__") and key.endswith("__")):
             raise ValueError(f"Attribute name={key} is not supported. Additional attributes "

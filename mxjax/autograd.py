@@ -345,7 +345,8 @@ def _run_host_functions(plan):
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,
          train_mode=True):  # noqa: ARG001
-    """Gradients of ``heads`` with respect to ``variables``, returned as new NDArrays.
+    """Gradients of ``heads`` with respect to ``variables``, as a list of new NDArrays
+    (a list even for one variable, as in MXNet 1.9.1).
 
     With ``create_graph=True`` the returned gradients are themselves recorded, so they
     can be differentiated again (higher-order gradients).
@@ -353,7 +354,6 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     from .ndarray.ndarray import NDArray
 
     heads = _as_list(heads)
-    single = not isinstance(variables, (list, tuple))
     variables = _as_list(variables)
     for v in variables:
         if v._grad_req is None:
@@ -379,7 +379,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
         _record_gradient_node(plan, pure, head_inputs, want, results)
     if not retain_graph:
         plan.free()
-    return results[0] if single and len(results) == 1 else results
+    return results  # a list even for a single variable, as MXNet 1.9.1 returns
 
 
 def _record_gradient_node(plan, pure, head_inputs, want, results):

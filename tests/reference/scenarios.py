@@ -302,7 +302,13 @@ def scenario_autograd_higher(mx):
         (gy,) = ag.grad(f, [y], create_graph=True, retain_graph=True)
         h = nd.sin(gy).sum()
     h.backward()
-    return {"first": first, "printed": text, "second": second, "mixed_second": y.grad.asnumpy()}
+    w = nd.array([0.5, -2.0])
+    w.attach_grad()
+    with ag.record():
+        q = w * w
+    single = ag.grad(q, w)  # one variable, not in a list: MXNet still returns a list
+    return {"first": first, "printed": text, "second": second, "mixed_second": y.grad.asnumpy(),
+            "single_is_list": isinstance(single, list), "single": single[0].asnumpy()}
 
 
 def scenario_function(mx):

@@ -41,7 +41,7 @@ CONFORMANCE := ../shared/conformance/run_upstream.py
 conformance: venv
 	@test -n "$(MXNET_GIT)" || { echo "set MXNET_GIT to a git copy of apache/mxnet"; exit 2; }
 	$(PY) -m pip install -q scipy graphviz
-	MXNET_GIT=$(MXNET_GIT) $(PYTHON) $(CONFORMANCE) --backend mxjax --python $(PY) \
+	MXNET_GIT=$(MXNET_GIT) $(PYTHON) $(CONFORMANCE) --backend mxjax --python $(abspath $(PY)) \
 		--json conformance/last.json --list-failures --jobs 2 $(if $(FILES),--files $(FILES))
 	$(PY) conformance/record.py conformance/last.json
 

@@ -60,10 +60,12 @@ from .util import (  # noqa: E402,F401
 for _name in ndarray.random.__all__:  # mx.random.uniform & co, as in MXNet
     setattr(random, _name, getattr(ndarray.random, _name))
 
+from . import test_utils  # noqa: E402  (last: it uses nd, sym, io and mx.random)
+
 __version__ = "1.9.1"
 __all__ = ["nd", "ndarray", "np", "npx", "rnd", "runtime", "util", "is_np_array",
            "is_np_shape", "np_array", "np_shape", "set_np_shape", "use_np", "use_np_array",
            "use_np_shape", "autograd", "random", "base", "context", "initializer", "init",
            "name", "gluon", "io", "lr_scheduler", "metric", "optimizer", "recordio", "sym",
-           "symbol", "AttrScope", "Context", "cpu", "gpu",
+           "symbol", "test_utils", "AttrScope", "Context", "cpu", "gpu",
            "cpu_pinned", "num_gpus", "current_context", "gpu_memory_info", "MXNetError"]

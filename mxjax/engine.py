@@ -34,7 +34,8 @@ from . import _tracing
 from .base import MXNetError
 
 __all__ = ["Pending", "capture", "set_capture", "is_capturing", "compile_stats",
-           "reset_compile_stats", "call", "apply", "begin_step", "materialize", "flush"]
+           "reset_compile_stats", "call", "run_compiled", "apply", "begin_step", "materialize",
+           "flush", "wait_all"]
 
 _MAX_NODES = 20000             # a graph this long runs even if nothing asks for a value
 _RECOMPILE_WARNING_AFTER = 4   # distinct input shapes for one graph structure
@@ -94,7 +95,7 @@ class _State(threading.local):
 _state = _State()
 _avals = {}
 _runners = {}
-callback_errors = []  # set by autograd.Function's host callback, re-raised by the caller
+callback_errors = []  # set by host callbacks (mxjax._host), re-raised by the caller
 
 
 class _Stats:
@@ -302,7 +303,18 @@ def call(fn, key, args, ctx=None, compiled=None):
     jitted = compiled or _eager_fns.get(key)
     if jitted is None:
         jitted = _eager_fns[key] = jax.jit(fn)
-    return jitted(*values)
+    return run_compiled(jitted, *values)
+
+
+def run_compiled(jitted, *args):
+    """``jitted(*args)``; an error raised by a host callback inside it (a CustomOp's, an
+    ``autograd.Function``'s backward) is raised as itself, not as JAX's runtime error."""
+    try:
+        return jitted(*args)
+    except jax.errors.JaxRuntimeError as e:
+        if callback_errors:
+            raise callback_errors.pop() from e
+        raise
 
 
 def _ctx_of_args(args):
@@ -335,6 +347,46 @@ def flush(reason="flush"):
     graph = _state.graph
     if graph is not None and graph.fns:
         _run(graph, reason)
+
+
+def wait_all():
+    """Run whatever is pending, then block until every computation dispatched so far has
+    finished (``mx.nd.waitall``).
+
+    JAX keeps no list of running computations (``jax.effects_barrier`` waits only for
+    ordered effects). XLA runs the computations of a device in the order they were
+    dispatched (the CPU client chains each to the previous one; a GPU uses one stream), so
+    a tiny computation dispatched now on every device finishes after all of them, even
+    those whose outputs were dropped. Transfers do not join that queue, so every live
+    array is waited for as well (about a microsecond per live array).
+    """
+    flush("waitall")
+    devices = _local_devices()
+    try:
+        jax.block_until_ready([_barrier(_barrier_token(d)) for d in devices])
+        for platform in {d.platform: None for d in devices}:
+            jax.block_until_ready(jax.live_arrays(platform))
+    except jax.errors.JaxRuntimeError as e:  # an asynchronous failure surfaces here
+        raise MXNetError(str(e)) from e
+
+
+def _local_devices():
+    """The devices arrays can live on: the default backend's and the host's."""
+    devices = list(jax.local_devices())
+    if devices[0].platform != "cpu":
+        devices += jax.local_devices(backend="cpu")
+    return devices
+
+
+_barrier_tokens = {}
+_barrier = jax.jit(lambda token: token + 1)
+
+
+def _barrier_token(device):
+    token = _barrier_tokens.get(device)
+    if token is None:
+        token = _barrier_tokens[device] = jax.device_put(np.zeros((), np.int8), device)
+    return token
 
 
 def _caller():

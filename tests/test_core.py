@@ -94,6 +94,51 @@ def test_view_read_is_cached_until_root_changes():
     np.testing.assert_array_equal(v.asnumpy(), [1, 1])
 
 
+def _slow_chain(x=None):
+    """A chain of large matmuls (about half a second here), dispatched asynchronously."""
+    if x is None:
+        x = mx.nd.random.uniform(shape=(1500, 1500))
+        x.wait_to_read()
+    y = x
+    for _ in range(6):
+        y = mx.nd.dot(y, x) / 1500
+    return y
+
+
+def _buffer(array):
+    """The jax.Array behind ``array`` (a captured value must have been computed)."""
+    value = array._lazy
+    if type(value).__name__ == "Pending":
+        assert value.value is not None, "the captured graph did not run"
+        value = value.value
+    return value
+
+
+def test_waitall_blocks_until_dispatched_work_has_finished():
+    y = _slow_chain()
+    mx.nd.waitall()
+    assert _buffer(y).is_ready()
+
+
+def test_waitall_runs_and_waits_for_a_captured_step():
+    x = mx.nd.random.uniform(shape=(1500, 1500))
+    x.attach_grad()
+    with autograd.record():
+        y = _slow_chain(x)
+    assert type(y._lazy).__name__ == "Pending"
+    mx.nd.waitall()
+    assert _buffer(y).is_ready()
+
+
+def test_wait_to_read_waits_for_that_array():
+    y = _slow_chain()
+    y.wait_to_read()
+    assert _buffer(y).is_ready()
+    z = _slow_chain()[1:3]   # a view: its root's chain must be done too
+    z.wait_to_read()
+    assert _buffer(z).is_ready()
+
+
 def test_operator_accepts_raw_jax_array_inputs_and_rejects_lists():
     out = mx.nd.zeros_like(jnp.ones((2,)))
     assert out.shape == (2,)

@@ -59,6 +59,27 @@ def _flatten(args):
     return flat, tuple(fmt)
 
 
+def _mxnet_format(args):
+    """MXNet's format of nested arguments: 0 an array, -1 None, a list for a list."""
+    if args is None:
+        return -1
+    if isinstance(args, (list, tuple)):
+        return [_mxnet_format(a) for a in args]
+    return 0
+
+
+def _check_format(stored, fmt):
+    """ValueError unless ``fmt`` matches the format the block was first called with, up
+    to trailing None arguments (defaults), as MXNet checks."""
+    if fmt == stored:
+        return
+    short, long_ = sorted((stored, fmt), key=len)
+    if len(short) == len(long_) or long_[:len(short)] != short or \
+            any(f != -1 for f in long_[len(short):]):
+        raise ValueError("The argument structure of HybridBlock does not match the cached "
+                         f"version. Stored format = {stored}, input format = {fmt}")
+
+
 def _regroup(flat, fmt):
     if fmt == 0:
         return flat.pop(0)
@@ -77,7 +98,9 @@ class CachedBlock:
         self.params = list(seen.values())
         self._jitted, self._pures = {}, {}
         self._out_fmt = {}
+        self._written = {}  # aux positions an operator's forward writes (CustomOp's)
         self._signatures = []
+        self._in_format = None  # MXNet's format of the first call's arguments
         self.calls = 0
 
     def info(self):
@@ -93,10 +116,13 @@ class CachedBlock:
         def pure(*flat):
             params, key, inputs = flat[:n_params], flat[n_params], flat[n_params + 1:]
             traced = {id(p): NDArray(v) for p, v in zip(self.params, params)}
-            with _tracing.tracing(traced, key), autograd.pause(train_mode=training):
+            with _tracing.tracing(traced, key) as frame, autograd.pause(train_mode=training):
+                _name_symbols(self.params, params, inputs)
                 args = _regroup([None if x is None else NDArray(x) for x in inputs], in_fmt)
                 out = self.block._imperative_forward(*args)
                 flat_out, self._out_fmt[(training, in_fmt)] = _flatten(out)
+                self._written[(training, in_fmt)] = _tracing.written_in(
+                    frame, [traced[id(p)] for p in aux])
                 return (tuple(o._data for o in flat_out)
                         + tuple(traced[id(p)]._data for p in aux))
 
@@ -126,6 +152,10 @@ class CachedBlock:
 
     def __call__(self, *args):
         flat, in_fmt = _flatten(list(args))
+        fmt = _mxnet_format(list(args))
+        if self._in_format is None:
+            self._in_format = fmt
+        _check_format(self._in_format, fmt)
         ctx = next(x.context for x in flat if x is not None)
         if any(p._data is None and p._deferred_init for p in self.params):
             # Infers shapes and finishes init in the same order as an imperative run.
@@ -143,14 +173,30 @@ class CachedBlock:
         results = engine.call(pure, fn_key, values, ctx, compiled=jitted)
         out_fmt = self._out_fmt[(training, in_fmt)]
         wrapped = [NDArray(r, ctx) for r in results]
-        n_out = len(results) - len(self._aux())
+        aux = self._aux()
+        n_out = len(results) - len(aux)
+        written = self._written[(training, in_fmt)]
         if autograd.is_recording():
             node = autograd.record_node(pure, fn_key,
                                         [*param_arrays, key, *flat], wrapped)
             if node is not None:
-                node.on_backward = _write_back(self._aux(), wrapped[n_out:], ctx)
+                later = [j for j in range(len(aux)) if j not in written]
+                node.on_backward = _write_back([aux[j] for j in later],
+                                               [wrapped[n_out + j] for j in later], ctx)
+        for j in written:  # as in MXNet, what an operator's forward writes is there at once
+            aux[j].data(ctx)._set_data(wrapped[n_out + j]._lazy)
         outs = wrapped[:n_out]
         return _regroup(outs, out_fmt) if out_fmt != 0 else outs[0]
+
+
+def _name_symbols(params, param_values, inputs):
+    """MXNet's names for what a hybridized forward receives: ``data`` (``data0``,
+    ``data1``... for several inputs) and each parameter's own name."""
+    for p, v in zip(params, param_values):
+        _tracing.set_name(v, p.name)
+    given = [x for x in inputs if x is not None]
+    for i, x in enumerate(given):
+        _tracing.set_name(x, "data" if len(given) == 1 else f"data{i}")
 
 
 def _write_back(aux_params, new_values, ctx):

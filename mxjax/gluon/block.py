@@ -5,11 +5,12 @@ import threading
 import warnings
 from collections import OrderedDict, defaultdict
 
+from .. import _tracing
 from .. import name as _name
 from .. import ndarray as nd
 from ..base import MXNetError
 from ..symbol import Symbol
-from . import _hybrid
+from . import _hybrid, _model_file
 from .parameter import DEFAULT_INIT, Parameter, ParameterDict
 from .utils import HookHandle, _brief_print_list, _indent
 
@@ -125,6 +126,7 @@ class Block:
 
     def collect_params(self, select=None):
         """Parameters of this block and all its children (names matching ``select``)."""
+        self._check_container_with_block()
         ret = ParameterDict(self._params.prefix)
         if not select:
             ret.update(self.params)
@@ -134,6 +136,27 @@ class Block:
         for child in self._children.values():
             ret.update(child.collect_params(select=select))
         return ret
+
+    def _check_container_with_block(self):
+        """Warn about Blocks kept in a list, tuple or dict attribute: they are not
+        registered children, so their parameters are not collected."""
+        children = set(map(id, self._children.values()))
+
+        def unregistered(data):
+            if isinstance(data, (list, tuple)):
+                return any(unregistered(d) for d in data)
+            if isinstance(data, dict):
+                return any(unregistered(d) for d in data.values())
+            return isinstance(data, Block) and id(data) not in children
+
+        for key, value in self.__dict__.items():
+            if isinstance(value, (list, tuple, dict)) and not key.startswith("__") and \
+                    key != "_children" and unregistered(value):
+                warnings.warn(f'"{type(self).__name__}.{key}" is an unregistered container '
+                              "with Blocks. Blocks inside a list, tuple or dict are not "
+                              "registered automatically: register them with register_child() "
+                              "or use nn.Sequential/nn.HybridSequential instead.",
+                              stacklevel=3)
 
     def _collect_params_with_prefix(self, prefix=""):
         if prefix:
@@ -202,6 +225,17 @@ class Block:
             plan.append((params[name], value))
         for param, value in plan:
             param._load_init(value, ctx, cast_dtype=cast_dtype, dtype_source=dtype_source)
+
+    def save(self, prefix):
+        """Save the structure (``prefix-model.json``: block names, children, hybridized
+        graphs) and parameters (``prefix-model.params``), as MXNet 1.9.1 does."""
+        _model_file.save_model(self, prefix)
+
+    def load(self, prefix):
+        """Load what ``save`` wrote into this block, built by the same code in the same
+        order: blocks and parameter keys get their saved names back, the blocks that were
+        hybridized are hybridized, then the parameters are loaded."""
+        _model_file.load_model(self, prefix)
 
     def load_params(self, filename, ctx=None, allow_missing=False, ignore_extra=False):
         warnings.warn("load_params is deprecated. Please use load_parameters.", stacklevel=2)
@@ -302,9 +336,23 @@ class HybridBlock(Block):
         super().cast(dtype)
 
     def forward(self, x, *args):
-        if isinstance(x, Symbol):
+        leaves = _leaves([x, *args])
+        has_symbol = any(isinstance(a, Symbol) for a in leaves)
+        has_ndarray = any(isinstance(a, nd.NDArray) for a in leaves)
+        if has_symbol and has_ndarray:
+            raise ValueError("In HybridBlock, we do not support mixed NDArrays and Symbols "
+                             "types for the input. Please check the type of the args.")
+        if not has_symbol and not has_ndarray:
+            raise ValueError("In HybridBlock, there must be one NDArray or one Symbol in the "
+                             "input. Please check the type of the args.")
+        if has_symbol:
             return symbol_block.symbolic_forward(self, x, *args)
         if self._active and not _hybrid.tracing_active():
+            contexts = {a.context for a in leaves}
+            if len(contexts) > 1:
+                raise ValueError("Find multiple contexts in the input: after hybridize(), a "
+                                 "HybridBlock runs on one context only. Contexts of the "
+                                 f"inputs: {contexts}")
             if self._cached is None:
                 self._cached = _hybrid.CachedBlock(self)
             return self._cached(x, *args)
@@ -313,6 +361,9 @@ class HybridBlock(Block):
     def _imperative_forward(self, x, *args):
         ctx = _first_context((x, *args))
         params = {name: p._data_for_forward(ctx) for name, p in self._reg_params.items()}
+        if _tracing.active():  # hybridized: outputs are named after this block, as in MXNet
+            with _tracing.block_scope(self.prefix):
+                return self.hybrid_forward(nd, x, *args, **params)
         return self.hybrid_forward(nd, x, *args, **params)
 
     def hybrid_forward(self, F, x, *args, **kwargs):
@@ -332,6 +383,13 @@ class HybridBlock(Block):
     def optimize_for(self, x, *args, backend=None, **kwargs):
         self.hybridize(True, **kwargs)
         return self(x, *args)
+
+
+def _leaves(args):
+    """The NDArrays and Symbols among (nested lists of) arguments."""
+    if isinstance(args, (list, tuple)):
+        return [leaf for a in args for leaf in _leaves(a)]
+    return [args] if isinstance(args, (nd.NDArray, Symbol)) else []
 
 
 def _first_context(args):

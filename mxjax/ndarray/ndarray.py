@@ -13,14 +13,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import autograd, engine
-from ..base import MXNetError, numeric_types
+from .. import _tracing, autograd, engine
+from ..base import MXNetError, NotImplementedForSymbol, numeric_types
 from ..context import Context, context_of_device, current_context
 from ..engine import Pending
 from . import indexing
 
 __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "linspace",
-           "eye", "waitall", "concatenate", "moveaxis", "dtype_np",
+           "eye", "waitall", "concatenate", "moveaxis", "histogram", "dtype_np",
            "add", "subtract", "multiply", "divide", "true_divide", "modulo", "power",
            "maximum", "minimum", "equal", "not_equal", "greater", "greater_equal", "lesser",
            "lesser_equal", "logical_and", "logical_or", "logical_xor"]
@@ -171,7 +171,10 @@ class NDArray:
 
     # ---- conversion --------------------------------------------------------------------
     def asnumpy(self):
-        return np.array(self._data)
+        try:
+            return np.array(self._data)
+        except jax.errors.TracerArrayConversionError:
+            raise _SymbolicValueError(self.asnumpy, None) from None
 
     def asscalar(self):
         if self.size != 1:
@@ -247,6 +250,10 @@ class NDArray:
 
     # ---- printing ----------------------------------------------------------------------
     def __repr__(self):
+        value = self._lazy
+        if isinstance(value, jax.core.Tracer):  # hybridized: MXNet prints the Symbol here
+            name = _tracing.name_of(value)
+            return f"<Symbol {name + ' ' if name else ''}shape={tuple(value.shape)}>"
         shape_info = "x".join(str(d) for d in self.shape)
         return f"\n{self.asnumpy()}\n<{type(self).__name__} {shape_info} @{self.context}>"
 
@@ -444,6 +451,16 @@ class NDArray:
         return lesser_equal(self, other)
 
 
+class _SymbolicValueError(NotImplementedForSymbol):
+    """A value was asked for inside a hybridized ``hybrid_forward``, where MXNet passes
+    Symbols (which have no values) and mxjax passes traced arrays."""
+
+    def __str__(self):
+        return (f"{super().__str__()} Inside the hybrid_forward of a hybridized block the "
+                "arrays are symbolic: their values exist only once the whole block has run. "
+                "Return the array from the block, or call hybridize(False) to inspect it.")
+
+
 # Methods that forward to the operator of the same name, as MXNet's NDArray does.
 _FORWARDED_METHODS = (
     "reshape_like zeros_like ones_like broadcast_axes repeat pad swapaxes split split_v2 slice "
@@ -629,9 +646,9 @@ def _shape(shape):
 
 
 def waitall():
-    """Wait until every pending computation has finished."""
-    engine.flush("waitall")
-    jax.effects_barrier()
+    """Wait until every computation dispatched so far has finished (captured steps
+    pending in this thread run first)."""
+    engine.wait_all()
 
 
 def concatenate(arrays, axis=0, always_copy=True):
@@ -643,6 +660,22 @@ def moveaxis(tensor, source, destination):
     src, dst = source % tensor.ndim, destination % tensor.ndim
     axes.insert(dst, axes.pop(src))
     return _op("transpose")(tensor, axes=tuple(axes))
+
+
+def histogram(a, bins=10, range=None):  # noqa: A002 - MXNet's argument name
+    """Counts of the elements of ``a`` in ``bins`` (an NDArray of bounds, or a bin count
+    over ``range``): ``(int64 counts, bounds)``. Without ``range``, numpy's bins."""
+    if isinstance(bins, NDArray):
+        return _op("_histogram")(a, bins)
+    if isinstance(bins, (int, np.integer)):
+        if range is None:
+            import warnings
+            warnings.warn("range is not specified, using numpy's result to ensure "
+                          "consistency with numpy", stacklevel=2)
+            counts, bounds = np.histogram(a.asnumpy(), bins=bins)
+            return array(counts), array(bounds)
+        return _op("_histogram")(a, bin_cnt=bins, range=range)
+    raise ValueError("bins argument should be either an integer or an NDArray")
 
 
 # ---- binary operators: NDArray x NDArray broadcasts, NDArray x scalar uses a scalar op ----

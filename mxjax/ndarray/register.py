@@ -25,9 +25,11 @@ __all__ = ["invoke", "make_function", "populate", "check_registered"]
 _PREFIX_MODULES = {"_contrib_": "contrib", "_linalg_": "linalg", "_image_": "image"}
 
 
-def _split_args(spec, args, kwargs):
+def _split_args(spec, args, kwargs, array_types=(NDArray, np.ndarray, jax.Array)):
     """Separate array inputs from attributes, MXNet-style (attrs may be positional)."""
     kwargs = dict(kwargs)
+    if spec.inputs_for is not None:
+        return _split_named(spec, args, kwargs, array_types)
     if spec.variadic:
         inputs = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) \
             else list(args)
@@ -51,6 +53,25 @@ def _split_args(spec, args, kwargs):
     return inputs, kwargs
 
 
+def _split_named(spec, args, kwargs, array_types):
+    """Inputs named by the attributes (Custom): positional arrays in order, then keyword
+    arrays by name; every other keyword is an attribute."""
+    named = {k: kwargs.pop(k) for k in list(kwargs) if isinstance(kwargs[k], array_types)}
+    names = spec.input_list(spec.parse_attrs(kwargs))
+    if len(args) > len(names):
+        raise TypeError(f"{spec.name}: got {len(args)} inputs, expected at most {len(names)} "
+                        f"({', '.join(names) or 'none'})")
+    inputs = list(args) + [None] * (len(names) - len(args))
+    for name, value in named.items():
+        if name not in names:
+            raise TypeError(f"{spec.name}: unknown input '{name}'; its inputs are "
+                            f"{list(names)}")
+        if inputs[names.index(name)] is not None:
+            raise TypeError(f"{spec.name}: got multiple values for argument '{name}'")
+        inputs[names.index(name)] = value
+    return inputs, kwargs
+
+
 def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
@@ -63,10 +84,10 @@ def _input_value(spec, name, x):
     raise TypeError(f"{spec.name}: argument '{name}' must be an NDArray, got {type(x).__name__}")
 
 
-def _input_names(spec, inputs):
+def _input_names(spec, inputs, attrs):
     if spec.variadic:
         return [f"{spec.inputs[0]}[{i}]" for i in range(len(inputs))]
-    return list(spec.inputs)
+    return list(spec.input_list(attrs))
 
 
 class _Call:
@@ -93,7 +114,8 @@ def _prepare(spec, args, kwargs, training):
     """``(inputs, call)``; the call comes from a cache when inputs are positional and the
     static attributes were seen before (dynamic ones -- scalars -- may differ)."""
     n = len(spec.inputs)
-    if spec.variadic or len(args) > n or not spec.input_names.isdisjoint(kwargs):
+    if spec.variadic or spec.inputs_for is not None or len(args) > n or \
+            not spec.input_names.isdisjoint(kwargs):
         inputs, attr_kwargs = _split_args(spec, args, kwargs)
         return inputs, _Call(spec, attr_kwargs, training, len(inputs))
     inputs = [*args, *[None] * (n - len(args))]
@@ -129,7 +151,7 @@ def invoke(spec, args, kwargs):
     """Run ``spec`` on NDArrays (or capture it, see ``mxjax.engine``); record it when
     autograd is recording."""
     out = kwargs.pop("out", None)
-    kwargs.pop("name", None)
+    name = kwargs.pop("name", None)
     ctx = kwargs.pop("ctx", None) if spec.creation else None
     inputs, call = _prepare(spec, args, kwargs, autograd.is_training() if spec.training
                             else None)
@@ -146,17 +168,25 @@ def invoke(spec, args, kwargs):
                              compiled=call.jitted)
     except (TypeError, ValueError, jax.errors.JaxRuntimeError) as e:
         shapes = ", ".join(f"{n}={None if v is None else tuple(v.shape)}"
-                           for n, v in zip(_input_names(spec, inputs), values))
+                           for n, v in zip(_input_names(spec, inputs, attrs), values))
         raise MXNetError(f"{spec.name}: {e} (inputs: {shapes})") from e
     mutated = call.mutated
-    if mutated:  # optimizer states: written into their inputs, not returned (no gradient)
+    recorded = inputs
+    if mutated:  # optimizer and auxiliary states: written into their inputs, not returned
+        if autograd.is_recording():  # the graph reads the values the operator was given
+            recorded = [x._lazy if i in mutated and x is not None else x
+                        for i, x in enumerate(inputs)]
         n_out = len(result) - len(mutated)
         for i, value in zip(mutated, result[n_out:]):
             inputs[i]._set_data(value)
+            if _tracing.active():
+                _tracing.note_written(inputs[i])
         result = result[:n_out]
     outputs = _wrap_outputs(spec, result, ctx)
-    if not mutated and autograd.is_recording():
-        node = autograd.record_node(call.pure, call.key, [*inputs, *dynamic], outputs)
+    if _tracing.active():  # hybridized: print(x) shows the Symbol name MXNet would give
+        _tracing.name_outputs(outputs, name, spec.name)
+    if autograd.is_recording():
+        node = autograd.record_node(call.pure, call.key, [*recorded, *dynamic], outputs)
         if node is not None and spec.on_backward is not None:
             node.on_backward = functools.partial(spec.on_backward, attrs, inputs, result)
     elif spec.on_backward is not None and _tracing.active():
@@ -173,7 +203,7 @@ def invoke(spec, args, kwargs):
 
 def _convert_inputs(spec, inputs, attrs):
     """Finish deferred parameter initialisation, wrap raw arrays, reject the rest."""
-    names = _input_names(spec, inputs)
+    names = _input_names(spec, inputs, attrs)
     if any(hasattr(x, "_resolve_deferred") for x in inputs):
         inputs = _resolve_deferred(spec, names, inputs, attrs)
     return [_input_value(spec, n, x) for n, x in zip(names, inputs)]

@@ -134,3 +134,59 @@ def test_download_never_fetches_and_says_where_to_put_the_file(tmp_path):
     target.write_bytes(b"x")
     assert gluon.utils.download("https://example.com/weights.params", str(target)) == \
         str(target)
+
+
+class _Printing(nn.HybridBlock):
+    """Prints what its hybrid_forward receives and computes, as hybridize tutorials do."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        with self.name_scope():
+            self.dense = nn.Dense(4, in_units=3)
+            self.scale = self.params.get("scale", shape=(4,), init=mx.init.One())
+        self.seen = []
+
+    def hybrid_forward(self, F, x, scale):
+        print(x)
+        print(scale)
+        y = self.dense(x)
+        print(y)
+        z = F.relu(y) * scale
+        print(repr(z + 1))
+        try:
+            z.asnumpy()
+        except mx.base.NotImplementedForSymbol as e:
+            self.seen.append(str(e))
+        return z
+
+
+def test_print_inside_a_hybridized_forward_shows_symbols(capsys):
+    net = _Printing(prefix="printer_")
+    net.initialize()
+    x = mx.nd.ones((2, 3))
+    eager = net(x).asnumpy()
+    capsys.readouterr()
+    assert not net.seen   # imperative: real values, asnumpy works
+    net.hybridize()
+    np.testing.assert_allclose(net(x).asnumpy(), eager, rtol=1e-6)
+    printed = capsys.readouterr().out.splitlines()
+    # MXNet 1.9.1 prints <Symbol data>, <Symbol printer_scale>, <Symbol printer_dense0_fwd>
+    # here; mxjax adds the shape, which it knows.
+    assert printed[:4] == ["<Symbol data shape=(2, 3)>", "<Symbol printer_scale shape=(4,)>",
+                           "<Symbol printer_dense0_fwd shape=(2, 4)>",
+                           "<Symbol printer__plus_scalar0 shape=(2, 4)>"]
+    assert net.seen and "asnumpy is not implemented for Symbol" in net.seen[0]
+    assert "hybridize(False)" in net.seen[0]
+
+
+def test_print_of_several_inputs_and_views_inside_a_hybridized_forward(capsys):
+    class Two(nn.HybridBlock):
+        def hybrid_forward(self, F, a, b):
+            print(a, b, a[0])
+            return a + b
+
+    net = Two()
+    net.hybridize()
+    net(mx.nd.ones((2, 2)), mx.nd.ones((2, 2)))
+    assert capsys.readouterr().out.splitlines()[0] == \
+        "<Symbol data0 shape=(2, 2)> <Symbol data1 shape=(2, 2)> <Symbol shape=(2,)>"

@@ -10,6 +10,7 @@ import pickle
 import struct
 import subprocess
 import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -17,7 +18,7 @@ import pytest
 
 import mxjax as mx
 from mxjax.gluon import data
-from mxjax.gluon.data import dataloader
+from mxjax.gluon.data import _pickling, dataloader
 from mxjax.gluon.data.vision import transforms as T
 from tests.reference.generate_data import LOADER_CASES, NPZ, run_loader, run_misc
 
@@ -238,6 +239,113 @@ def test_workers_under_mxjax_run(tmp_path):
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[[0.0, 1.0, 4.0], [9.0, 16.0, 25.0], [36.0]]"
+
+
+UNGUARDED_SCRIPT = """
+import os
+import {mx} as mx
+from {mx}.gluon.data import DataLoader, Dataset
+
+print("top level, once")
+OFFSET = 100
+
+
+def shift(i):
+    return i + OFFSET
+
+
+class Squares(Dataset):   # the script's own class, and its globals, reach the workers
+    def __len__(self):
+        return 7
+
+    def __getitem__(self, i):
+        return mx.nd.array([i * i]), shift(i), os.getpid()
+
+
+loader = DataLoader(Squares().transform_first(lambda x: x * 2), batch_size=3, num_workers=2)
+batches = list(loader)
+print([x.asnumpy().ravel().tolist() for x, _, _ in batches])
+print([y.asnumpy().tolist() for _, y, _ in batches])
+pids = {{int(p) for _, _, pid in batches for p in pid.asnumpy()}}
+print("worker processes:", not loader._thread_pool and os.getpid() not in pids)
+"""
+
+
+SCRIPT_DEFINITIONS = """
+import mxjax as mx
+
+SCALE = 3
+
+
+def fact(n):
+    return 1 if n <= 1 else n * fact(n - 1)
+
+
+class Base(mx.gluon.data.Dataset):
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    @staticmethod
+    def twice(x):
+        return 2 * x
+
+    @classmethod
+    def scale(cls):
+        return SCALE
+
+    @property
+    def size(self):
+        return self.n
+
+
+class Child(Base):
+    __slots__ = ("extra",)
+
+    def __init__(self, n):
+        super().__init__(n)
+        self.extra = 1
+
+    def __getitem__(self, i):
+        return fact(i) * self.scale() + self.twice(self.extra) + self.size
+
+
+def make(k):
+    return Child(4).transform_first(lambda x: x + k)
+"""
+
+
+def test_script_definitions_travel_by_value():
+    # What a script run as __main__ defines is rebuilt from its pickle alone (workers do
+    # not run the script): closures, recursion, super(), slots, class and static methods.
+    script = {"__name__": "__main__"}
+    exec(textwrap.dedent(SCRIPT_DEFINITIONS), script)
+    clone = pickle.loads(_pickling.dumps(script["make"](1000)))
+    script["SCALE"] = 0   # a snapshot, as a fork would have taken
+    assert [clone[i] for i in range(4)] == [3 * f + 2 + 4 + 1000 for f in (1, 1, 2, 6)]
+    child = type(clone._data)
+    assert child is not script["Child"] and child.__module__ == "__main__"
+
+
+@pytest.mark.parametrize("runner", ["mxjax run", "python"])
+def test_workers_with_an_unguarded_script(tmp_path, runner):
+    # MXNet forks its workers, so scripts rarely guard their top level; the workers must
+    # neither fail to find the script's definitions nor run its top level again.
+    script = tmp_path / "script.py"
+    script.write_text(UNGUARDED_SCRIPT.format(mx="mxnet" if runner == "mxjax run" else "mxjax"))
+    command = [sys.executable, *(["-m", "mxjax", "run"] if runner == "mxjax run" else []),
+               str(script)]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "top level, once",
+        "[[0.0, 2.0, 8.0], [18.0, 32.0, 50.0], [72.0]]",
+        "[[100, 101, 102], [103, 104, 105], [106]]",
+        "worker processes: True"]
+    assert "cannot be pickled" not in out.stderr
 
 
 def test_thread_pool_and_unpicklable_fallback():

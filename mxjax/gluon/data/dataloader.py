@@ -1,21 +1,35 @@
 """``DataLoader``: mini-batches from a dataset, optionally built by worker processes.
 
-Workers are never forked from the main process (JAX runs threads there, and forking a
-threaded process can deadlock): they are forked from a *fork server*, a clean process
-that imported mxjax once but never started JAX (``spawn`` where there is no fork
-server), and are restricted to JAX's CPU backend so they never claim accelerator
-memory. They receive the dataset once, pickled, build batches and send them back as
-numpy arrays; the pool's result thread turns each finished batch into NDArrays
+MXNet forks its workers from the main process. mxjax cannot: JAX runs thread pools
+there, a forked child keeps none of those threads, and datasets and transforms do run
+JAX operators (images are NDArrays), which would then wait forever on locks or threads
+that no longer exist. Workers are forked instead from a *fork server*, a clean process
+that imported mxjax once but never started JAX, and are restricted to JAX's CPU backend
+so they never claim accelerator memory. (Where there is no fork server, they are
+spawned, and re-run an unguarded script: there, guard it.)
+
+Such a worker would normally re-run the main script to find the functions and classes
+it defines -- and a script without an ``if __name__ == "__main__"`` guard (the usual
+case with MXNet, which forks) would run its whole top level again in every worker. It
+does not here: the fork server's ``__main__`` takes the script's name, which tells
+multiprocessing that the script is already there (as after a fork), and what the script
+defines travels with the dataset, by value (``_pickling.py``), as a fork would have
+copied it.
+
+Workers receive the dataset and batchify function once, build batches and send them back
+as numpy arrays; the pool's result thread turns each finished batch into NDArrays
 (``jax.device_put``) in the background while the main thread consumes earlier ones. A
-dataset that cannot be pickled (a lambda transform, say) falls back to a thread pool,
-with a warning.
+dataset that cannot be pickled (one holding a lock, or a lambda of an imported module)
+falls back to a thread pool, with a warning.
 """
 
 import copyreg
 import functools
+import importlib.machinery
 import io
 import multiprocessing
 import multiprocessing.pool
+import multiprocessing.spawn
 import os
 import pickle
 import signal
@@ -29,17 +43,28 @@ import numpy as np
 
 from ... import _alias, context
 from ... import ndarray as nd
+from ...base import MXNetError
 from ...ndarray import NDArray
+from . import _pickling
 from . import sampler as _sampler
 from .dataset import SimpleDataset
 
 __all__ = ["DataLoader", "default_batchify_fn", "default_mp_batchify_fn"]
 
 _ALIAS_FLAG = "MXJAX_WORKER_MXNET_ALIAS"
+_MAIN_FLAG = "MXJAX_WORKER_MAIN"
 if os.environ.get(_ALIAS_FLAG) == "1":
-    # In the fork server of a script run by ``mxjax run``: its workers re-import the
-    # script, whose ``import mxnet`` must resolve to mxjax there too.
+    # In the fork server of a script run by ``mxjax run``: modules its workers import
+    # may ``import mxnet``, which must resolve to mxjax there too.
     _alias.install()
+if _MAIN_FLAG in os.environ:
+    # In the fork server: workers forked from it find the parent's script already in
+    # ``__main__`` and do not run it (multiprocessing's check after a fork).
+    _kind, _, _target = os.environ.pop(_MAIN_FLAG).partition(":")
+    if _kind == "path":
+        sys.modules["__main__"].__file__ = _target
+    else:
+        sys.modules["__main__"].__spec__ = importlib.machinery.ModuleSpec(_target, None)
 
 
 def default_batchify_fn(data):
@@ -74,7 +99,7 @@ def _as_in_context(data, ctx):
 
 
 # ---- worker processes ----------------------------------------------------------------
-_worker_dataset = None
+_worker_dataset = _worker_batchify = _worker_error = None
 
 
 def _rebuild_ndarray(array):
@@ -88,16 +113,24 @@ def _reduce_ndarray(x):
 
 
 def _worker_initializer(payload):
-    """Runs first in each worker: CPU-only JAX, then the dataset (pickled once)."""
-    global _worker_dataset
+    """Runs first in each worker: CPU-only JAX, then the dataset and batchify function
+    (pickled once). A failure is reported with the first batch: a worker that died here
+    would only be restarted, again and again."""
+    global _worker_dataset, _worker_batchify, _worker_error
     os.environ["JAX_PLATFORMS"] = "cpu"
     jax.config.update("jax_platforms", "cpu")
-    _worker_dataset = pickle.loads(payload)
+    try:
+        _worker_dataset, _worker_batchify = pickle.loads(payload)
+    except Exception as e:
+        _worker_error = f"{type(e).__name__}: {e}"
 
 
-def _worker_fn(samples, batchify_fn, dataset=None):
+def _worker_fn(samples, batchify_fn=None, dataset=None):
     """Build one batch in a worker; NDArrays travel as numpy arrays."""
-    batch = batchify_fn([_worker_dataset[i] for i in samples])
+    if _worker_error is not None:
+        raise MXNetError(f"DataLoader worker could not rebuild the dataset ({_worker_error}); "
+                         "pass thread_pool=True to build batches in threads instead")
+    batch = (batchify_fn or _worker_batchify)([_worker_dataset[i] for i in samples])
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = copyreg.dispatch_table.copy()
@@ -113,9 +146,11 @@ def _thread_worker_fn(samples, batchify_fn, dataset):
 @contextmanager
 def _worker_environment():
     """What worker processes (and the fork server) inherit: CPU-only JAX, the ``mxnet``
-    alias if this process has it, and Ctrl-C left to the parent."""
+    alias if this process has it, the main script's name, and Ctrl-C left to the
+    parent."""
     aliased = any(isinstance(f, _alias._MXNetAlias) for f in sys.meta_path)
-    changes = {"JAX_PLATFORMS": "cpu", _ALIAS_FLAG: "1" if aliased else None}
+    changes = {"JAX_PLATFORMS": "cpu", _ALIAS_FLAG: "1" if aliased else None,
+               _MAIN_FLAG: _main_script()}
     saved = {k: os.environ.get(k) for k in changes}
     main = threading.current_thread() is threading.main_thread()
     handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
@@ -137,6 +172,17 @@ def _set_env(key, value):
         os.environ[key] = value
 
 
+def _main_script():
+    """``"path:<file>"`` or ``"name:<module>"``: how multiprocessing would have a new
+    process re-create this process's ``__main__`` (``None``: it would not)."""
+    data = multiprocessing.spawn.get_preparation_data("mxjax-dataloader")
+    if "init_main_from_name" in data:
+        return "name:" + data["init_main_from_name"]
+    if "init_main_from_path" in data:
+        return "path:" + data["init_main_from_path"]
+    return None
+
+
 def _process_context():
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
@@ -150,15 +196,14 @@ def _make_pool(num_workers, dataset, batchify_fn, thread_pool):
     dataset or batchify_fn cannot be pickled."""
     if not thread_pool:
         try:
-            payload = pickle.dumps(dataset, pickle.HIGHEST_PROTOCOL)
-            pickle.dumps(batchify_fn, pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, AttributeError, TypeError) as e:
+            payload = _pickling.dumps((dataset, batchify_fn))
+        except Exception as e:  # whatever pickling a user's object raises
             warnings.warn(
                 f"DataLoader: num_workers={num_workers} needs worker processes, which get "
                 f"the dataset and batchify_fn pickled, but they cannot be pickled ({e}). "
-                "Using threads instead (thread_pool=True). Define transforms as "
-                "module-level functions or classes (not lambdas or local functions) to "
-                "use processes.", stacklevel=3)
+                "Using threads instead (thread_pool=True). Define transforms as functions "
+                "or classes of a module or of the script (not local functions or lambdas "
+                "inside other modules) to use processes.", stacklevel=3)
         else:
             with _worker_environment():
                 pool = _process_context().Pool(
@@ -340,8 +385,10 @@ class DataLoader:
     def _prefetch_iter(self):
         if self._num_workers == 0:
             return self._same_process_iter()
+        # Worker processes have their own copy of batchify_fn (see _worker_initializer).
         return _MultiWorkerIter(
-            self._worker_pool, self._batchify_fn, self._batch_sampler,
+            self._worker_pool, self._batchify_fn if self._thread_pool else None,
+            self._batch_sampler,
             pin_memory=self._pin_memory, pin_device_id=self._pin_device_id,
             worker_fn=_thread_worker_fn if self._thread_pool else _worker_fn,
             prefetch=self._prefetch, dataset=self._dataset if self._thread_pool else None,

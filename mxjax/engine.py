@@ -35,7 +35,7 @@ from .base import MXNetError
 
 __all__ = ["Pending", "capture", "set_capture", "is_capturing", "compile_stats",
            "reset_compile_stats", "call", "run_compiled", "apply", "begin_step", "materialize",
-           "flush", "wait_all"]
+           "flush", "wait_all", "set_bulk_size", "bulk"]
 
 _MAX_NODES = 20000             # a graph this long runs even if nothing asks for a value
 _RECOMPILE_WARNING_AFTER = 4   # distinct input shapes for one graph structure
@@ -90,6 +90,7 @@ class _State(threading.local):
         self.enabled = os.environ.get("MXJAX_CAPTURE", "1") not in ("0", "false", "False")
         self.scope = False
         self.graph = None
+        self.bulk_size = 0
 
 
 _state = _State()
@@ -528,3 +529,25 @@ def _default_device():
     if not _devices:
         _devices.append(jax.devices()[0])
     return _devices[0]
+
+
+def set_bulk_size(size):
+    """Set this thread's bulk-execution size and return the previous one (0 at first).
+
+    MXNet bundles up to ``size`` imperative operators into one engine task. mxjax
+    bundles through step capture instead (from ``autograd.record()`` on), so the size is
+    kept for code that sets and restores it and changes neither results nor timing.
+    """
+    previous, _state.bulk_size = _state.bulk_size, int(size)
+    return previous
+
+
+@contextlib.contextmanager
+def bulk(size):
+    """``with mx.engine.bulk(size):`` sets the bulk size (see :func:`set_bulk_size`) and
+    restores the previous one on exit."""
+    previous = set_bulk_size(size)
+    try:
+        yield
+    finally:
+        set_bulk_size(previous)

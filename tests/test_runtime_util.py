@@ -106,3 +106,12 @@ def test_sparse_storage_is_reported_not_implemented():
         mx.nd.sparse.csr_matrix(([1.0], [0], [0, 1]), shape=(1, 2))
     with pytest.raises(NotImplementedError):
         mx.nd.sparse.zeros("row_sparse", (2, 3))
+
+
+def test_engine_bulk_size_is_per_thread_and_restored():
+    # MXNet 1.9.1: the first set_bulk_size returns 0, in every thread.
+    assert mx.engine.set_bulk_size(30) == 0
+    assert _in_thread(lambda: mx.engine.set_bulk_size(7)) == 0
+    with mx.engine.bulk(5):
+        assert mx.engine.set_bulk_size(5) == 5
+    assert mx.engine.set_bulk_size(0) == 30

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import engine
+from . import _host, engine
 from .base import MXNetError
 
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
@@ -338,8 +338,9 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):  # no
 
 
 def _run_host_functions(plan):
-    """A custom ``Function``'s backward leaves JAX: run now, so its errors raise here."""
-    if any(node.key[0] == "Function" for node in plan.nodes):
+    """A custom ``Function``'s or operator's backward leaves JAX: run now, so its errors
+    raise here."""
+    if any(node.key[0] in ("Function", "Custom") for node in plan.nodes):
         engine.flush("Function.backward")
 
 
@@ -474,7 +475,7 @@ def _function_node_fn(n_in, n_out):
     def bwd(res, out_grads):
         xs, token = res
         shapes = [jax.ShapeDtypeStruct(x.shape, x.dtype) for x in xs]
-        in_grads = jax.pure_callback(_host_backward, shapes, token, *out_grads)
+        in_grads = _host.call(_host_backward, shapes, token, *out_grads)
         return (*in_grads, *[jnp.zeros_like(g) for g in out_grads], None)
 
     node.defvjp(fwd, bwd)
@@ -482,14 +483,5 @@ def _function_node_fn(n_in, n_out):
 
 
 def _host_backward(token, *out_grads):
-    from .ndarray.ndarray import NDArray
-
     func = _live_functions[int(token)]
-    try:
-        with pause(), engine.suspended():
-            grads = func.backward(*[NDArray._wrap(jnp.asarray(g)) for g in out_grads])
-        return [np.asarray(g.asnumpy() if hasattr(g, "asnumpy") else g)
-                for g in _as_list(grads)]
-    except Exception as e:
-        engine.callback_errors[:] = [e]
-        raise
+    return _as_list(func.backward(*[_host.ndarray(g) for g in out_grads]))

@@ -12,12 +12,13 @@ import copy
 import jax
 import numpy as np
 
+from . import engine
 from . import random as _random
 from .base import MXNetError
 from .context import current_context
 from .ndarray import ndarray as _nd
 from .ndarray.ndarray import NDArray
-from .symbol import _infer, _run
+from .symbol import _cache, _infer, _run
 
 __all__ = ["Executor", "simple_bind"]
 
@@ -66,10 +67,10 @@ class Executor:
         self.aux_arrays = _arrays("aux_states", aux_states if aux_states is not None else [],
                                   self._aux_names, False)
         self._grad_req = _grad_reqs(grad_req, self._arg_names)
-        self.outputs = []
+        self._outputs = None
         self._last = None
-        self._forward_fns, self._backward_fns = {}, {}
         self._monitor = None
+        self._structure = _cache.structure_key(self._symbol, self._arg_names, self._aux_names)
 
     # ---- dictionaries -------------------------------------------------------------------------
     @staticmethod
@@ -98,13 +99,30 @@ class Executor:
         """Output name -> NDArray of the last forward."""
         return self._dict(self._symbol.list_outputs(), self.outputs)
 
+    @property
+    def outputs(self):
+        """The output NDArrays: allocated at bind as in MXNet (zeros until a forward),
+        refreshed in place by each forward."""
+        if self._outputs is None:
+            self._outputs = [_nd.zeros(shape, self._ctx, dtype)
+                             for shape, dtype in self._output_avals()]
+        return self._outputs
+
+    @outputs.setter
+    def outputs(self, arrays):
+        self._outputs = list(arrays)
+
+    def _output_avals(self):
+        args = [a._data for a in self.arg_arrays]
+        aux = [a._data for a in self.aux_arrays]
+        outs, _ = jax.eval_shape(self._function(False, args, aux)[0], args, aux,
+                                 jax.ShapeDtypeStruct((2,), np.uint32))
+        return [(tuple(o.shape), np.dtype(o.dtype)) for o in outs]
+
     # ---- running ------------------------------------------------------------------------------
-    def _function(self, training):
-        fn = self._forward_fns.get(training)
-        if fn is None:
-            pure = _run.graph_function(self._symbol, self._arg_names, self._aux_names, training)
-            fn = self._forward_fns[training] = (pure, jax.jit(pure))
-        return fn
+    def _function(self, training, args, aux):
+        return _cache.forward(self._structure, self._symbol, self._arg_names,
+                              self._aux_names, training, args, aux)
 
     def forward(self, is_train=False, **kwargs):
         """Compute the outputs (``self.outputs``), optionally replacing some arguments."""
@@ -123,20 +141,24 @@ class Executor:
         args = [a._data for a in self.arg_arrays]
         aux = [a._data for a in self.aux_arrays]
         key = _random.next_key(concrete=True)
-        outs, new_aux = self._function(bool(is_train))[1](args, aux, key)
+        pure, jitted = self._function(bool(is_train), args, aux)
+        outs, new_aux = engine.run_compiled(jitted, args, aux, key)
         self._set_outputs(outs)
+        for i in pure.written:  # a CustomOp's forward writes its auxiliary states at once
+            self.aux_arrays[i]._set_data(new_aux[i])
         self._last = (bool(is_train), args, aux, key, new_aux)
         if self._monitor is not None:
             self._run_monitor(args, aux, is_train)
         return self.outputs
 
     def _set_outputs(self, values):
-        if len(self.outputs) != len(values) or any(
-                o.shape != tuple(v.shape) or o._data.dtype != v.dtype
-                for o, v in zip(self.outputs, values)):
-            self.outputs = [NDArray(v, self._ctx) for v in values]
+        current = self._outputs
+        if current is None or len(current) != len(values) or any(
+                o.shape != tuple(v.shape) or o.dtype != v.dtype
+                for o, v in zip(current, values)):
+            self._outputs = [NDArray(v, self._ctx) for v in values]
             return
-        for o, v in zip(self.outputs, values):  # MXNet refreshes the same output arrays
+        for o, v in zip(current, values):  # MXNet refreshes the same output arrays
             o._set_data(v)
 
     def backward(self, out_grads=None, is_train=True):  # noqa: ARG002 - the forward's mode
@@ -151,18 +173,18 @@ class Executor:
                      and self._grad_req[n] != "null"
                      and np.issubdtype(self.arg_arrays[i].dtype, np.inexact))
         if diff:
-            bwd = self._backward_fns.get((training, diff))
-            if bwd is None:
-                pure = _run.vjp_function(self._function(training)[0], diff)
-                bwd = self._backward_fns[(training, diff)] = jax.jit(pure)
-            for i, g in zip(diff, bwd(args, aux, key, heads)):
+            bwd = _cache.backward(self._structure, self._symbol, self._arg_names,
+                                  self._aux_names, training, diff, args, aux, heads)
+            for i, g in zip(diff, engine.run_compiled(bwd, args, aux, key, heads)):
                 target = self.grad_arrays[i]
                 g = g.astype(target._data.dtype)
                 target._set_data(target._data + g if self._grad_req[self._arg_names[i]] == "add"
                                  else g)
         if training:
-            for arr, value in zip(self.aux_arrays, new_aux):
-                arr._set_data(value)
+            written = self._function(training, args, aux)[0].written
+            for i, (arr, value) in enumerate(zip(self.aux_arrays, new_aux)):
+                if i not in written:
+                    arr._set_data(value)
 
     def _head_grads(self, out_grads):
         if out_grads is None:
@@ -195,26 +217,50 @@ class Executor:
                 elif not allow_extra_params:
                     raise ValueError(f'Find name "{name}" that is not in the {kind}')
 
-    def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):  # noqa: ARG002
-        """A new executor for new input shapes; arrays whose shape is unchanged are shared."""
-        graph = _infer.infer_graph(self._symbol, kwargs, default_dtype="float32")
-        args = self._reshaped(self._arg_names, self.arg_arrays, graph)
-        grads = None if self.grad_arrays is None else [
-            None if g is None else (g if g.shape == a.shape else _nd.zeros(a.shape, g.context,
-                                                                             g.dtype))
-            for g, a in zip(self.grad_arrays, args)]
-        aux = self._reshaped(self._aux_names, self.aux_arrays, graph)
-        return Executor(self._symbol, self._ctx, args, grads, self._grad_req, aux)
+    def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):
+        """A new executor for new argument shapes that shares memory with this one.
 
-    def _reshaped(self, names, arrays, graph):
+        Shapes are inferred from the ``kwargs`` given. An array whose new shape is no
+        larger than before is a view of the first elements of this executor's array
+        (the same array when the shape is unchanged); a larger one is newly allocated,
+        which needs ``allow_up_sizing``. An argument not given whose shape changes needs
+        ``partial_shaping``. Outputs reuse this executor's output memory likewise.
+        """
+        given = {k: v for k, v in kwargs.items() if isinstance(v, tuple)}
+        graph = _infer.infer_graph(self._symbol, given, default_dtype="float32")
         nodes = {n.name: n for n in graph.nodes if n.is_variable()}
-        out = []
-        for name, arr in zip(names, arrays):
+
+        def new_shape(name, arr, provided):
             shape = graph.shape.get((id(nodes[name]), 0))
             if shape is None:
                 raise MXNetError(f"reshape: cannot infer the new shape of {name}")
-            out.append(arr if arr.shape == shape else _nd.zeros(shape, arr.context, arr.dtype))
-        return out
+            if not (partial_shaping or provided or shape == arr.shape):
+                raise MXNetError(
+                    f"Shape of unspecified arg: {name} changed. This can cause the new "
+                    "executor to not share parameters with the old one. Please check for "
+                    "error in network. If this is intended, set partial_shaping=True to "
+                    "suppress this warning.")
+            return shape
+
+        def share(name, arr, shape):
+            return None if arr is None else _share_memory(arr, shape, allow_up_sizing, name)
+
+        args, grads = [], []
+        for i, name in enumerate(self._arg_names):
+            shape = new_shape(name, self.arg_arrays[i], name in given)
+            args.append(share(name, self.arg_arrays[i], shape))
+            grads.append(None if self.grad_arrays is None else
+                         share(name, self.grad_arrays[i], shape))
+        aux = [share(name, arr, new_shape(name, arr, False))
+               for name, arr in zip(self._aux_names, self.aux_arrays)]
+        executor = Executor(self._symbol, self._ctx, args,
+                            None if self.grad_arrays is None else grads, self._grad_req, aux)
+        executor._monitor = self._monitor
+        executor._outputs = [
+            _share_memory(old, shape, True, None) if np.dtype(old.dtype) == dtype
+            else _nd.zeros(shape, self._ctx, dtype)
+            for old, (shape, dtype) in zip(self.outputs, executor._output_avals())]
+        return executor
 
     def set_monitor_callback(self, callback, monitor_all=False):
         """Call ``callback(name, array)`` with every node output (and input, with
@@ -237,6 +283,24 @@ class Executor:
     def debug_str(self):
         """The bound symbol's ``debug_str()``."""
         return self._symbol.debug_str()
+
+
+def _share_memory(arr, shape, allow_up_sizing, name):
+    """``arr`` seen with ``shape``: itself, a view of its first elements (as MXNet's
+    ``NDArray::Reshape``), or, when larger, a new array (needs ``allow_up_sizing``)."""
+    if arr.shape == shape:
+        return arr
+    size = int(np.prod(shape, dtype=np.int64))
+    if size > arr.size:
+        if not allow_up_sizing:
+            raise MXNetError(
+                f"New shape of arg: {name} is larger than original. First making a big "
+                "executor and then down sizing it is more efficient than the reverse. If "
+                "you really want to up size, set allow_up_sizing=True to enable allocation "
+                "of new arrays.")
+        return _nd.zeros(shape, arr.context, arr.dtype)
+    flat = arr.reshape((-1,))
+    return (flat if size == arr.size else flat[:size]).reshape(shape)
 
 
 def simple_bind(symbol, ctx, grad_req="write", type_dict=None, shapes=None):

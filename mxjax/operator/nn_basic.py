@@ -7,7 +7,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ..base import MXNetError, shape_error
-from .spec import Required, register
+from .spec import Required, choices_type, register
 
 # MXNet's SELU constants (mshadow_op.h), and 1/sqrt(2) for the erf form of GELU.
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -88,7 +88,8 @@ def _choice(op, name, value, allowed):
     return allowed[value] if isinstance(allowed, dict) else value
 
 
-@register("Activation", attrs=dict(act_type=Required))
+@register("Activation", attrs=dict(act_type=Required),
+          arg_types=dict(act_type=choices_type(_ACTIVATIONS)))
 def activation(data, *, act_type):
     """Element-wise activation: relu, sigmoid, tanh, softrelu or softsign."""
     return _choice("Activation", "act_type", act_type, _ACTIVATIONS)(data)

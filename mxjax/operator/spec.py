@@ -22,7 +22,8 @@ import jax
 
 from ..base import MXNetError
 
-__all__ = ["OpSpec", "Required", "register", "get", "all_specs", "infer_param_shapes"]
+__all__ = ["OpSpec", "Required", "register", "get", "all_specs", "infer_param_shapes",
+           "choices_type"]
 
 
 class _RequiredType:
@@ -54,6 +55,14 @@ class OpSpec:
     # Inputs the operator updates in place (optimizer states): positions, or a function of
     # (attrs, number of inputs). The impl returns their new values after its outputs.
     mutate: Any = ()
+    # Inputs and outputs named by the attributes, for an operator whose arguments depend on
+    # them (Custom: its CustomOpProp's lists): ``(attrs) -> names``.
+    inputs_for: Callable = None
+    outputs_for: Callable = None
+    # ``(keywords beyond attrs) -> attributes`` for an operator that takes any keyword
+    # (Custom); without it an unknown keyword is an error.
+    extra_attrs: Callable = None
+    arg_types: dict = field(default_factory=dict)  # MXNet's type text, where not derivable
     doc: str = ""
 
     def __post_init__(self):
@@ -68,7 +77,7 @@ class OpSpec:
         kwargs = {k: v for k, v in kwargs.items() if not (k.startswith("__") and
                                                            k.endswith("__"))}
         unknown = set(kwargs) - set(self.attrs)
-        if unknown:
+        if unknown and self.extra_attrs is None and not self.accepts_any_keyword:
             raise MXNetError(
                 f"{self.name}: unknown argument(s) {sorted(unknown)}; "
                 f"valid arguments are {list(self.inputs) + list(self.attrs)}")
@@ -78,14 +87,32 @@ class OpSpec:
             if value is Required:
                 raise MXNetError(f"{self.name}: required argument '{name}' is missing")
             attrs[name] = hashable(value)
+        if self.extra_attrs is not None:
+            attrs.update(self.extra_attrs({k: kwargs[k] for k in sorted(unknown)}))
         return attrs
 
     def parse_attr_strings(self, strings):
         """Attribute values from their ``-symbol.json`` string form (``"(3, 3)"``, ``"True"``,
         ``"64"``), each typed after the attribute's default. Names the spec does not know
         (``__lr_mult__``, ``num_args``, ...) are left out."""
-        return {k: _parse_attr_string(v, self.attrs[k]) for k, v in strings.items()
-                if k in self.attrs}
+        parsed = {k: _parse_attr_string(v, self.attrs[k]) for k, v in strings.items()
+                  if k in self.attrs}
+        if self.extra_attrs is not None:  # kept as strings, as the operator receives them
+            parsed.update((k, v) for k, v in strings.items()
+                          if k not in self.attrs and not (k.startswith("__") and
+                                                          k.endswith("__")))
+        return parsed
+
+    @property
+    def accepts_any_keyword(self):
+        """MXNet 1.9.1 checks keywords against an operator's parameter struct; an operator
+        with none (no attributes, fixed inputs) ignores unknown keywords, e.g.
+        ``broadcast_maximum(a, b, axis=1)`` runs."""
+        return not self.attrs and not self.variadic
+
+    def input_list(self, attrs):
+        """The names of every input for ``attrs``, in order."""
+        return tuple(self.inputs_for(attrs)) if self.inputs_for is not None else self.inputs
 
     def num_outputs_for(self, attrs):
         n = self.num_outputs
@@ -106,6 +133,8 @@ class OpSpec:
         return _bind(self, self.static_key(attrs), n_inputs)
 
     def signature(self):
+        if self.inputs_for is not None:
+            return self._open_signature()
         params = []
         kind = inspect.Parameter.VAR_POSITIONAL if self.variadic else None
         if self.variadic:
@@ -120,6 +149,34 @@ class OpSpec:
         params += [inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None),
                    inspect.Parameter("name", inspect.Parameter.KEYWORD_ONLY, default=None)]
         return inspect.Signature(params)
+
+    def _open_signature(self):
+        """``(*data, <attrs>, out=None, name=None, **kwargs)``: inputs and attributes that
+        depend on the call (Custom)."""
+        kw = inspect.Parameter.KEYWORD_ONLY
+        params = [inspect.Parameter("data", inspect.Parameter.VAR_POSITIONAL)]
+        params += [inspect.Parameter(n, kw, default=d) for n, d in self.attrs.items()]
+        params += [inspect.Parameter("out", kw, default=None),
+                   inspect.Parameter("name", kw, default=None),
+                   inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)]
+        return inspect.Signature(params)
+
+    def arguments(self):
+        """``(names, MXNet type descriptions)`` of the inputs and attributes, as
+        ``mx.operator.get_operator_arguments`` reports them."""
+        names, types = [], []
+        array = "NDArray-or-Symbol[]" if self.variadic or self.inputs_for else \
+            "NDArray-or-Symbol"
+        for name in ("data",) if self.inputs_for else self.inputs:
+            names.append(name)
+            types.append(array)
+        if self.variadic and "num_args" not in self.attrs:
+            names.append("num_args")
+            types.append("int, required")
+        for name, default in self.attrs.items():
+            names.append(name)
+            types.append(self.arg_types.get(name) or _describe(default))
+        return names, types
 
     def docstring(self):
         lines = [self.doc.strip() or f"MXNet operator ``{self.name}``.", "", "Parameters",
@@ -140,6 +197,34 @@ def hashable(value):
     if hasattr(value, "dtype") and hasattr(value, "shape") and value.shape == ():
         return value.item()
     return value
+
+
+def _describe(default):
+    """MXNet's type description of an attribute, as far as its default tells it."""
+    if default is Required:
+        return "required"
+    if default is None:
+        return "optional, default=None"
+    if isinstance(default, bool):
+        return f"boolean, optional, default={int(default)}"
+    if isinstance(default, int):
+        return f"int, optional, default={default}"
+    if isinstance(default, float):
+        return f"float, optional, default={default:g}"
+    if isinstance(default, str):
+        return f"string, optional, default='{default}'"
+    if isinstance(default, tuple):
+        return f"Shape(tuple), optional, default=[{','.join(str(d) for d in default)}]"
+    return f"optional, default={default}"
+
+
+def choices_type(choices, default=Required):
+    """MXNet's description of an attribute taking one of ``choices``:
+    ``{'a', 'b'}, required`` or ``{'a', 'b'},optional, default='a'``."""
+    names = "{" + ", ".join(repr(c) for c in sorted(choices)) + "}"
+    if default is Required:
+        return f"{names}, required"
+    return f"{names},optional, default='{default}'"
 
 
 def _parse_attr_string(text, default):

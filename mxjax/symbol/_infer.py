@@ -1,14 +1,24 @@
 """Shape and type inference over a Symbol's graph, computed with the registry.
 
-Known shapes and dtypes flow forward node by node: an operator's outputs come from
-``jax.eval_shape`` of its implementation once all its inputs are known. Unknown
-parameter inputs get their shapes from the operator's ``infer_params`` rule (or, for
-element-wise operators, from the other inputs) and their dtypes from the data's. Passes
-repeat until nothing changes, so a variable used by several operators is settled by
-whichever can tell.
+As in MXNet, shapes may be partly known: internally an unknown dimension is ``-1`` and a
+shape of unknown rank ``None`` (MXNet's NumPy-shape convention; with the legacy one, the
+default, users write and read unknown dimensions as 0 and unknown shapes as ``()``).
+
+Passes over the graph repeat until nothing changes. In each, an operator
+
+* fills its inputs from rules: parameter shapes from the operator's ``infer_params``,
+  element-wise operators' inputs and output from one another, a few special cases;
+* computes its outputs with ``jax.eval_shape`` of its implementation once every input
+  has a rank. Unknown dimensions are evaluated twice, standing for two different sizes;
+  an output dimension that differs between the two runs is unknown;
+* infers unknown input dimensions backward from known output dimensions: an input
+  dimension (or a group of them along one axis) that an output dimension follows exactly
+  when the stand-in size changes takes that output dimension's size; a one-input
+  operator that keeps any shape unchanged gives its input the output's shape.
 """
 
 import ast
+import functools
 import warnings
 
 import jax
@@ -16,16 +26,51 @@ import numpy as np
 
 from ..base import MXNetError
 from ..ndarray.serialization import _DTYPES, _dtype
+from ..util import is_np_shape
 from . import _opinfo
 
 __all__ = ["infer_shape", "infer_type", "infer_graph"]
 
 _KEY = jax.ShapeDtypeStruct((2,), np.uint32)
+# Sizes standing in for unknown dimensions; far apart, so that an output dimension that
+# depends on one (through a stride, say) differs between the two.
+_STAND_INS = (1031, 2053)
+# Distinct sizes for probing whether an operator keeps every shape unchanged.
+_PROBE = (7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43)
 
 
 def _known(shape):
-    """MXNet 1.x shapes: ``()`` or a 0 dimension mean unknown."""
-    return shape is not None and len(shape) > 0 and all(d > 0 for d in shape)
+    """Every dimension known."""
+    return shape is not None and all(d >= 0 for d in shape)
+
+
+def _fill(shape, size):
+    return tuple(size if d < 0 else d for d in shape)
+
+
+def _merge(old, new):
+    """``old`` with its unknown dimensions filled from ``new`` (same rank), else ``old``."""
+    if old is None:
+        return new
+    if new is None or len(new) != len(old):
+        return old
+    return tuple(o if o >= 0 else n for o, n in zip(old, new))
+
+
+def _from_user(shape):
+    """A shape as given by the user (or a ``__shape__`` attribute), in internal form."""
+    if shape is None:
+        return None
+    shape = tuple(int(d) for d in shape)
+    if is_np_shape():
+        return shape
+    return tuple(d if d > 0 else -1 for d in shape) if shape else None
+
+
+def _to_user(shape):
+    if is_np_shape():
+        return shape
+    return () if shape is None else tuple(max(d, 0) for d in shape)
 
 
 def _attr_shape(node):
@@ -39,105 +84,288 @@ def _attr_dtype(node):
 
 
 class _Graph:
-    """Shapes and dtype names of node outputs, keyed by ``(id(node), output)``."""
+    """Inference state: ``partial`` holds every (possibly partial) shape of a node output,
+    ``shape`` the fully known ones, ``dtype`` dtype names; all keyed by
+    ``(id(node), output)``."""
 
     def __init__(self, symbol, shapes, dtypes, default_dtype):
         self.nodes = symbol._nodes()
-        self.shape, self.dtype = {}, {}
+        self.partial, self.dtype = {}, {}
         self.default_dtype = default_dtype
+        self._evaluated = {}
         for node in self.nodes:
             if node.is_variable():
                 key = (id(node), 0)
-                shape = shapes.get(node.name, _attr_shape(node))
-                if _known(shape):
-                    self.shape[key] = tuple(int(d) for d in shape)
+                shape = _from_user(shapes[node.name] if node.name in shapes
+                                   else _attr_shape(node))
+                if shape is not None:
+                    self.partial[key] = shape
                 dtype = dtypes.get(node.name, _attr_dtype(node))
                 if dtype is not None:
                     self.dtype[key] = _dtype(dtype).name
-        for _ in range(len(self.nodes) + 1):
-            if not any([self._step(n) for n in self.nodes if not n.is_variable()]):
+        ops = [n for n in self.nodes if not n.is_variable()]
+        for _ in range(2 * len(self.nodes) + 2):
+            if not any([self._step(n) for n in ops]):
                 break
+        self.shape = {k: s for k, s in self.partial.items() if _known(s)}
 
+    # ---- one operator ------------------------------------------------------------------------
     def _step(self, node):
         spec, attrs = node.spec, node.op_attrs()
         keys = [(id(c), i) for c, i, _ in node.inputs]
-        names = node.input_names()
-        progress = self._fill_inputs(node, spec, attrs, keys, names)
         outs = [(id(node), i) for i in range(node.num_outputs())]
-        if outs[0] in self.shape:
-            return progress
-        if all(k in self.shape and k in self.dtype for k in keys):
-            results = self._eval(node, spec, attrs, keys, names)
-            for k, r in zip(outs, results):
-                self.shape[k], self.dtype[k] = tuple(r.shape), np.dtype(r.dtype).name
-            return True
-        if outs[0] not in self.dtype:
-            dtype = attrs.get("dtype") if "dtype" in spec.attrs else None
-            if dtype in (None, "None") and keys and all(k in self.dtype for k in keys):
-                dtype = self.dtype[keys[0]]
-            if dtype not in (None, "None"):
-                for k in outs:
-                    self.dtype[k] = np.dtype(dtype).name
-                return True
-        return progress
+        names = node.input_names()
+        needed = _opinfo.SHAPE_NEEDS_KNOWN.get(spec.name)
+        if needed is not None and not _known(self.partial.get(keys[names.index(needed)])):
+            return self._step_dtype(node, spec, attrs, keys, outs)
+        progress = self._fill_inputs(node, spec, attrs, keys, outs, names)
+        shapes = [self.partial.get(k) for k in keys]
+        if all(s is not None for s in shapes) and all(self._dtype_of(k) for k in keys):
+            signature = (tuple(shapes), tuple(self._dtype_of(k) for k in keys),
+                         tuple(self.partial.get(k) for k in outs))
+            if self._evaluated.get(id(node)) != signature:
+                self._evaluated[id(node)] = signature
+                progress |= self._forward(node, spec, attrs, keys, outs, names, shapes)
+                progress |= self._backward(node, spec, attrs, keys, outs, names)
+        elif len(keys) == 1 and shapes[0] is None:
+            progress |= self._shape_preserving(node, spec, attrs, keys, outs, names)
+        return self._step_dtype(node, spec, attrs, keys, outs) or progress
 
-    def _fill_inputs(self, node, spec, attrs, keys, names):
-        """Shapes and dtypes of unknown variable inputs, from the known inputs."""
+    def _step_dtype(self, node, spec, attrs, keys, outs):  # noqa: ARG002
+        if outs[0] in self.dtype:
+            return False
+        dtype = attrs.get("dtype") if "dtype" in spec.attrs else None
+        if dtype in (None, "None") and keys and all(k in self.dtype for k in keys):
+            dtype = self.dtype[keys[0]]
+        if dtype in (None, "None"):
+            return False
+        for k in outs:
+            self.dtype.setdefault(k, np.dtype(dtype).name)
+        return True
+
+    def _dtype_of(self, key):
+        """The dtype to evaluate an input with: its own, else the default (shapes rarely
+        depend on it)."""
+        return self.dtype.get(key, self.default_dtype)
+
+    def _set(self, key, shape, node):
+        """Merge ``shape`` into the shape of ``key``; known dimensions must agree."""
+        old = self.partial.get(key)
+        merged = _merge(old, shape)
+        if old is not None and shape is not None and (
+                len(old) != len(shape) or any(a >= 0 and b >= 0 and a != b
+                                              for a, b in zip(old, shape))):
+            raise MXNetError(f"InferShape: shape inconsistent at operator {node.name} "
+                             f"({node.op}): {_to_user(old)} vs. {_to_user(shape)}")
+        if merged is None or merged == old:
+            return False
+        self.partial[key] = merged
+        return True
+
+    def _fill_inputs(self, node, spec, attrs, keys, outs, names):
+        """Shapes of inputs (and, element-wise, outputs) from rules; dtypes of variable
+        inputs from the known ones."""
         progress = False
-        if any(k not in self.shape for k in keys):
-            inferred = self._missing_shapes(spec, names, [self.shape.get(k) for k in keys],
-                                            attrs)
-            for k, (child, _, _), name in zip(keys, node.inputs, names):
-                if k not in self.shape and child.is_variable() and _known(inferred.get(name)):
-                    self.shape[k] = tuple(inferred[name])
-                    progress = True
+        shapes = [self.partial.get(k) for k in keys]
+        if spec.name in _opinfo.SAME_SHAPE:
+            every = [*shapes, self.partial.get(outs[0])]
+            merged = functools.reduce(_merge, every)
+            if merged is not None:
+                for k in [*keys, outs[0]]:
+                    progress |= self._set(k, merged, node)
+        elif not all(_known(s) for s in shapes):
+            inferred = _rule_shapes(spec, names, shapes, attrs,
+                                    [self.partial.get(k) for k in outs])
+            for k, name in zip(keys, names):  # a known input is checked by the forward
+                if inferred.get(name) is not None and not _known(self.partial.get(k)):
+                    progress |= self._set(k, tuple(int(d) for d in inferred[name]), node)
         known = next((self.dtype[k] for k in keys if k in self.dtype), None)
         for k, (child, _, _), name in zip(keys, node.inputs, names):
             if k in self.dtype or not child.is_variable():
                 continue
             dtype = _opinfo.input_dtype(spec, name, known, attrs)
-            if dtype is None and k in self.shape:
+            if dtype is None and k in self.partial:
                 dtype = self.default_dtype
             if dtype is not None:
                 self.dtype[k] = np.dtype(dtype).name
                 progress = True
         return progress
 
-    @staticmethod
-    def _missing_shapes(spec, names, shapes, attrs):
-        known = {n: s for n, s in zip(names, shapes) if s is not None}
-        if spec.infer_params is not None and "data" in known:
-            try:
-                return spec.infer_params({n: known.get(n) for n in spec.inputs}, attrs)
-            except (KeyError, TypeError, IndexError, ValueError, MXNetError):
-                return {}
-        if spec.name in _opinfo.SAME_SHAPE and known:
-            return dict.fromkeys(names, next(iter(known.values())))
-        if spec.name == "SoftmaxOutput" and "data" in known:
-            return {"label": _opinfo.softmax_label_shape(known["data"], attrs)}
-        return {}
+    def _forward(self, node, spec, attrs, keys, outs, names, shapes):
+        """Outputs from the inputs; with unknown input dimensions, the output dimensions
+        that differ between two stand-in sizes are unknown."""
+        if all(_known(s) for s in shapes):
+            results = self._eval(node, spec, attrs, keys, names, shapes)
+            found = [(tuple(r.shape), r.dtype) for r in results]
+        elif spec.name in _opinfo.NO_PARTIAL_SHAPE:
+            return False
+        else:
+            runs = []
+            for size in _STAND_INS:
+                try:
+                    runs.append(self._eval(node, spec, attrs, keys, names,
+                                           [_fill(s, size) for s in shapes]))
+                except MXNetError:  # the stand-in sizes do not fit: outputs stay unknown
+                    return False
+            found = [(tuple(a if a == b else -1 for a, b in zip(r1.shape, r2.shape))
+                      if len(r1.shape) == len(r2.shape) else None, r1.dtype)
+                     for r1, r2 in zip(*runs)]
+        progress = False
+        for k, (shape, dtype) in zip(outs, found):
+            if shape is not None:
+                progress |= self._set(k, shape, node)
+            if self.dtype.get(k) != np.dtype(dtype).name:
+                self.dtype[k] = np.dtype(dtype).name
+                progress = True
+        return progress
 
-    def _eval(self, node, spec, attrs, keys, names):
-        structs = dict(zip(names, (jax.ShapeDtypeStruct(self.shape[k], self.dtype[k])
-                                   for k in keys)))
+    def _backward(self, node, spec, attrs, keys, outs, names):
+        """Unknown input dimensions from known output dimensions they follow exactly."""
+        shapes = [self.partial[k] for k in keys]
+        unknown = [(i, d) for i, s in enumerate(shapes) for d, v in enumerate(s) if v < 0]
+        targets = [(o, j, v) for o, k in enumerate(outs)
+                   for j, v in enumerate(self.partial.get(k) or ()) if v >= 0]
+        if not unknown or not targets or spec.name in _opinfo.NO_PARTIAL_SHAPE:
+            return False
+        low, high = _STAND_INS
+
+        def run(group):
+            filled = [list(_fill(s, low)) for s in shapes]
+            for i, d in group:
+                filled[i][d] = high
+            try:
+                return [tuple(r.shape) for r in self._eval(node, spec, attrs, keys, names,
+                                                           [tuple(s) for s in filled])]
+            except MXNetError:
+                return None
+
+        base = run(())
+        if base is None:
+            return False
+        targets = [(o, j, v) for o, j, v in targets
+                   if o < len(base) and j < len(base[o]) and base[o][j] == low]
+        axes = sorted({d for _, d in unknown})
+        groups = [[u] for u in unknown] + [[u for u in unknown if u[1] == axis]
+                                           for axis in axes]
+        resolved = {}
+        for group in groups:
+            if not targets or all(u in resolved for u in group):
+                continue
+            result = run(group)
+            if result is None:
+                continue
+            for o, j, v in targets:
+                if len(result[o]) == len(base[o]) and result[o][j] == high:
+                    for u in group:
+                        resolved.setdefault(u, v)
+        progress = False
+        for i, k in enumerate(keys):
+            new = tuple(resolved.get((i, d), v) for d, v in enumerate(shapes[i]))
+            progress |= self._set(k, new, node)
+        return progress
+
+    def _shape_preserving(self, node, spec, attrs, keys, outs, names):
+        """A one-input operator that maps every shape to itself: its input of unknown
+        rank gets the output's shape."""
+        out = self.partial.get(outs[0])
+        if out is None:
+            return False
+        if not self._dtype_of(keys[0]):
+            return False
+        for probe in (_PROBE[:len(out)], _PROBE[1:len(out) + 2]):
+            try:
+                result = self._eval(node, spec, attrs, keys, names, [probe])
+            except MXNetError:
+                return False
+            if tuple(result[0].shape) != probe:
+                return False
+        return self._set(keys[0], out, node)
+
+    def _eval(self, node, spec, attrs, keys, names, shapes):
+        structs = dict(zip(names, (jax.ShapeDtypeStruct(s, self._dtype_of(k))
+                                   for k, s in zip(keys, shapes))))
         args = [structs[n] for n in names] if spec.variadic else \
-            [structs.get(n) for n in spec.inputs]
+            [structs.get(n) for n in spec.input_list(attrs)]
         if spec.training:
             attrs = dict(attrs, _training=False)
         pure, _ = spec.bind(attrs, len(args))
         dynamic = [attrs[k] for k in spec.dynamic] + ([_KEY] if spec.random else [])
         try:
-            return jax.eval_shape(pure, *args, *dynamic)
+            results = jax.eval_shape(pure, *args, *dynamic)
         except (TypeError, ValueError, IndexError, MXNetError) as e:
             shapes = ", ".join(f"{n}={s.shape}" for n, s in structs.items())
             raise MXNetError(f"Error in operator {node.name}: {e} (inputs: {shapes})") from e
+        return results
 
     def lookup(self, table, nodes_and_outputs):
         return [table.get((id(n), i)) for n, i in nodes_and_outputs]
 
 
+# ---- rules for inputs ------------------------------------------------------------------------
+def _rule_shapes(spec, names, shapes, attrs, out_shapes):
+    """Input name -> shape from the operator's rules. Rules written for known shapes see
+    unknown dimensions as two stand-in sizes; a dimension that differs is unknown."""
+    known = {n: s for n, s in zip(names, shapes) if s is not None}
+    if spec.name == "where":
+        return _where_shapes(known, out_shapes[0])
+    if spec.name == "Reshape" and "data" in known:
+        return {"data": _reshape_input(known["data"], attrs)}
+    if all(_known(s) for s in known.values()):
+        return _param_rules(spec, known, attrs)
+    runs = [_param_rules(spec, {n: _fill(s, size) for n, s in known.items()}, attrs)
+            for size in _STAND_INS]
+    result = {}
+    for name, a in runs[0].items():
+        b = runs[1].get(name)
+        if a is not None and b is not None and len(a) == len(b):
+            result[name] = tuple(x if x == y else -1 for x, y in zip(a, b))
+    return result
+
+
+def _param_rules(spec, known, attrs):
+    if spec.infer_params is not None and ("data" in known or spec.inputs_for):
+        try:
+            return spec.infer_params({n: known.get(n) for n in spec.input_list(attrs)}, attrs)
+        except (KeyError, TypeError, IndexError, ValueError, MXNetError):
+            return {}
+    if "data" not in known or "label" in known:
+        return {}
+    if spec.name == "SoftmaxOutput":
+        return {"label": _opinfo.softmax_label_shape(known["data"], attrs)}
+    if spec.name in _opinfo.REGRESSION:
+        return {"label": _opinfo.regression_label_shape(known["data"])}
+    return {}
+
+
+def _where_shapes(known, out):
+    """MXNet's ``where`` (only once the condition is known): x, y and the output have one
+    shape, the condition too unless it is 1-D (one value per row)."""
+    merged = functools.reduce(_merge, [known.get("x"), known.get("y"), out])
+    if merged is None:
+        return {}
+    result = {"x": merged, "y": merged}
+    if len(known["condition"]) == len(merged):
+        result["condition"] = merged
+    return result
+
+
+def _reshape_input(shape, attrs):
+    """The one unknown dimension of Reshape's input when the target shape is explicit
+    (MXNet infers it backward from the element count); else the shape unchanged."""
+    target = attrs["shape"]
+    if not target or any(d <= 0 for d in target) or list(shape).count(-1) != 1:
+        return shape
+    known, total = int(np.prod([d for d in shape if d >= 0])), int(np.prod(target))
+    if known == 0 or total % known:
+        return shape
+    return tuple(total // known if d < 0 else d for d in shape)
+
+
 def infer_graph(symbol, shapes=None, dtypes=None, default_dtype=None):
-    """The inference state of ``symbol`` (shapes and dtype names of every node output)."""
+    """The inference state of ``symbol``: ``graph.shape`` (fully known shapes),
+    ``graph.partial`` (with unknown dimensions) and ``graph.dtype`` (dtype names) of every
+    node output, keyed by ``(id(node), output)``. ``shapes`` are given as the user writes
+    them (unknown dimensions 0, or -1 under ``mx.np_shape()``)."""
     return _Graph(symbol, shapes or {}, dtypes or {}, default_dtype)
 
 
@@ -168,17 +396,17 @@ def _split(symbol, graph, table):
             graph.lookup(table, aux))
 
 
-def _report(symbol, result, partial, what, empty):
-    if all(v is not None for part in result for v in part):
-        return result
-    if partial:
-        return tuple([empty if v is None else v for v in part] for part in result)
-    unknown = [f"{n}: {empty}" for n, v in zip(symbol.list_arguments(), result[0]) if v is None]
+def _warn_incomplete(symbol, arg_values, what, show):
+    unknown = [f"{n}: {show(v)}" for n, v in zip(symbol.list_arguments(), arg_values)
+               if not _complete(v, what)]
     warnings.warn(f"Cannot decide {what} for the following arguments" +
                   (" (0s in shape means unknown dimensions)" if what == "shape" else "") +
                   ". Consider providing them as input:\n\t" + "\n\t".join(unknown[:10]),
-                  stacklevel=3)
-    return None, None, None
+                  stacklevel=4)
+
+
+def _complete(value, what):
+    return _known(value) if what == "shape" else value is not None
 
 
 def infer_shape(symbol, args, kwargs, partial):
@@ -188,7 +416,11 @@ def infer_shape(symbol, args, kwargs, partial):
                             f"{type(shape)}.")
     graph = infer_graph(symbol, _given(symbol, args, kwargs, "shape"),
                         default_dtype="float32")
-    return _report(symbol, _split(symbol, graph, graph.shape), partial, "shape", ())
+    result = _split(symbol, graph, graph.partial)
+    if not partial and not all(_known(v) for part in result for v in part):
+        _warn_incomplete(symbol, result[0], "shape", _to_user)
+        return None, None, None
+    return tuple([_to_user(v) for v in part] for part in result)
 
 
 def infer_type(symbol, args, kwargs, partial):
@@ -196,4 +428,7 @@ def infer_type(symbol, args, kwargs, partial):
     graph = infer_graph(symbol, dtypes=given)
     result = tuple([None if d is None else np.dtype(d).type for d in part]
                    for part in _split(symbol, graph, graph.dtype))
-    return _report(symbol, result, partial, "type", None)
+    if not partial and not all(v is not None for part in result for v in part):
+        _warn_incomplete(symbol, result[0], "type", lambda v: v)
+        return None, None, None
+    return result

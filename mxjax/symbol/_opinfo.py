@@ -9,7 +9,8 @@ mean and variance count in ``node_row_ptr`` even when not visible). Verified aga
 """
 
 __all__ = ["input_names", "aux_indices", "input_init", "total_outputs", "output_names",
-           "SAME_SHAPE", "softmax_label_shape", "input_dtype"]
+           "SAME_SHAPE", "NO_PARTIAL_SHAPE", "SHAPE_NEEDS_KNOWN",
+           "REGRESSION", "regression_label_shape", "softmax_label_shape", "input_dtype"]
 
 
 def _flag(name):
@@ -26,6 +27,7 @@ _SEQUENCE = {"sequence_length": _flag("use_sequence_length")}
 _CONDITIONAL_INPUTS = {
     "FullyConnected": {"bias": _has_bias},
     "Convolution": {"bias": _has_bias},
+    "Convolution_v1": {"bias": _has_bias},
     "Deconvolution": {"bias": _has_bias},
     "LeakyReLU": {"gamma": lambda attrs: attrs["act_type"] == "prelu"},
     "RNN": {"state_cell": lambda attrs: attrs["mode"] == "lstm", **_SEQUENCE},
@@ -35,15 +37,23 @@ _CONDITIONAL_INPUTS = {
     "CTCLoss": {"data_lengths": _flag("use_data_lengths"),
                 "label_lengths": _flag("use_label_lengths")},
     "softmax": {"length": _flag("use_length")},
+    "_contrib_DeformableConvolution": {"bias": _has_bias},
+    "_contrib_ModulatedDeformableConvolution": {"bias": _has_bias},
+    "_contrib_DeformablePSROIPooling": {"trans": lambda attrs: not attrs["no_trans"]},
+    "_contrib_BilinearResize2D": {"like": lambda attrs: attrs["mode"] == "like"},
 }
 
 # Positions of the inputs an operator writes to (auxiliary states).
-_AUX_INPUTS = {"BatchNorm": (3, 4), "_contrib_BatchNormWithReLU": (3, 4)}
+_AUX_INPUTS = {"BatchNorm": (3, 4), "_contrib_BatchNormWithReLU": (3, 4), "BatchNorm_v1": (3, 4),
+               "IdentityAttachKLSparseReg": (1,), "_contrib_SyncBatchNorm": (3, 4)}
 
 _BN_INIT = {3: '["zero", {}]', 4: '["one", {}]'}
 # ``__init__`` attributes MXNet gives input variables that have none.
 _INPUT_INIT = {"BatchNorm": _BN_INIT, "_contrib_BatchNormWithReLU": _BN_INIT,
-               "LeakyReLU": {1: '["Constant", {"value": 0.25}]'}}
+               "BatchNorm_v1": _BN_INIT,
+               "_contrib_SyncBatchNorm": _BN_INIT,
+               "LeakyReLU": {1: '["Constant", {"value": 0.25}]'},
+               "IdentityAttachKLSparseReg": {1: '["zero", {}]'}}
 
 # Total outputs of the node in MXNet's graph, where more than the visible ones.
 _TOTAL_OUTPUTS = {
@@ -51,16 +61,28 @@ _TOTAL_OUTPUTS = {
     "InstanceNorm": 3, "LRN": 2, "L2Normalization": 2, "Dropout": 2, "sort": 2, "topk": 2,
     "_linalg_det": 3, "_linalg_slogdet": 4, "CTCLoss": 2,
     "Pooling": lambda attrs: 2 if attrs["pool_type"] == "max" else 1,  # oneDNN workspace
+    "_contrib_Proposal": 2, "_contrib_MultiProposal": 2, "_contrib_DeformablePSROIPooling": 2,
+    "_contrib_SyncBatchNorm": 3,
+    "BatchNorm_v1": 3, "GridGenerator": 2, "BilinearSampler": 2, "SpatialTransformer": 3,
+    "Correlation": 3, "ROIPooling": 2,
 }
 
 # Output names where MXNet names them (otherwise ``output`` or ``output0``, ``output1``, ...).
 _NORM_NAMES = ("output", "mean", "std")
 _OUTPUT_NAMES = {
-    "BatchNorm": ("output", "mean", "var"), "_contrib_BatchNormWithReLU": ("output", "mean", "var"),
+    "BatchNorm": ("output", "mean", "var"), "BatchNorm_v1": ("output", "mean", "var"),
+    "_contrib_BatchNormWithReLU": ("output", "mean", "var"),
     "LayerNorm": _NORM_NAMES, "GroupNorm": _NORM_NAMES, "InstanceNorm": _NORM_NAMES,
     "LRN": ("output",), "L2Normalization": ("output",), "Dropout": ("output",),
     "Pooling": ("output",), "LeakyReLU": ("output", "mask"),
     "RNN": ("output", "state_output", "statecell_output"),
+    "_contrib_Proposal": ("output", "score"), "_contrib_MultiProposal": ("output", "score"),
+    "_contrib_DeformablePSROIPooling": ("output",),
+    "_contrib_SyncBatchNorm": ("output", "mean", "var"),
+    "_contrib_MultiBoxTarget": ("loc_target", "loc_mask", "cls_target"),
+    **dict.fromkeys(("GridGenerator", "BilinearSampler", "SpatialTransformer", "Correlation",
+                     "ROIPooling"), ("output",)),
+    "_contrib_hawkesll": ("output", "out_state"),
 }
 
 
@@ -68,6 +90,8 @@ def input_names(spec, attrs, n_given=None):
     """The inputs a node of ``spec`` has for ``attrs`` (``n_given``: count, if variadic)."""
     if spec.variadic:
         return [f"{spec.inputs[0]}{i}" for i in range(n_given or 0)]
+    if spec.inputs_for is not None:
+        return list(spec.inputs_for(attrs))
     rules = _CONDITIONAL_INPUTS.get(spec.name, {})
     return [n for n in spec.inputs if n not in rules or rules[n](attrs)]
 
@@ -90,6 +114,8 @@ def total_outputs(spec, attrs):
 
 def output_names(spec, attrs):
     """Names of the visible outputs (``fc1_output`` is ``fc1`` + ``_`` + ``output``)."""
+    if spec.outputs_for is not None:
+        return list(spec.outputs_for(attrs))
     visible = spec.num_outputs_for(attrs)
     names = _OUTPUT_NAMES.get(spec.name)
     if names is not None:
@@ -104,7 +130,19 @@ SAME_SHAPE = frozenset((
     "elemwise_add", "elemwise_sub", "elemwise_mul", "elemwise_div", "_mod", "_power",
     "_maximum", "_minimum", "_hypot", "_equal", "_not_equal", "_greater", "_greater_equal",
     "_lesser", "_lesser_equal", "_logical_and", "_logical_or", "_logical_xor", "add_n",
-    "where", "LinearRegressionOutput", "MAERegressionOutput", "LogisticRegressionOutput"))
+    "_identity_with_attr_like_rhs"))
+
+# Operators whose label input MXNet infers from the data (``regression_label_shape``).
+REGRESSION = frozenset(("LinearRegressionOutput", "MAERegressionOutput",
+                        "LogisticRegressionOutput"))
+
+
+# Operators whose MXNet shape rule gives up on an input with unknown (0) dimensions, so
+# partial inference leaves their outputs unknown.
+NO_PARTIAL_SHAPE = frozenset(("Flatten",))
+
+# Operators whose MXNet shape rule infers nothing until the named input is fully known.
+SHAPE_NEEDS_KNOWN = {"where": "condition"}
 
 
 def softmax_label_shape(data_shape, attrs):
@@ -112,6 +150,13 @@ def softmax_label_shape(data_shape, attrs):
     if attrs["multi_output"]:
         return (data_shape[0], *data_shape[2:])
     return tuple(data_shape[:-1])
+
+
+def regression_label_shape(data_shape):
+    """A regression output's label: the data's shape, or ``(N,)`` for data ``(N, 1)``."""
+    if len(data_shape) == 2 and data_shape[1] == 1:
+        return (data_shape[0],)
+    return tuple(data_shape)
 
 
 def _bn_param_dtype(dtype, attrs):  # noqa: ARG001

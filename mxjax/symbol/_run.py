@@ -31,7 +31,7 @@ def evaluate(symbol, values):
             inputs = given
         else:
             by_name = dict(zip(node.input_names(), given))
-            inputs = [by_name.get(n) for n in spec.inputs]
+            inputs = [by_name.get(n) for n in spec.input_list(node.op_attrs())]
         out = invoke(spec, inputs, dict(node.params))
         results[id(node)] = out if isinstance(out, list) else [out]
     return [results[id(node)][i] for node, i in symbol._outputs]
@@ -41,17 +41,21 @@ def graph_function(symbol, arg_names, aux_names, training):
     """``f(arg_values, aux_values, key) -> (outputs, new_aux_values)`` on jax arrays.
 
     Auxiliary states come back updated as in a backward pass over the graph (BatchNorm's
-    running statistics in training mode); random operators draw from ``key``.
+    running statistics in training mode), except those an operator's forward writes (a
+    CustomOp's): once traced, ``fn.written`` holds their positions. Random operators draw
+    from ``key``.
     """
 
     def fn(arg_values, aux_values, key):
-        with _tracing.tracing({}, key), autograd.pause(train_mode=training):
+        with _tracing.tracing({}, key) as frame, autograd.pause(train_mode=training):
             aux = [NDArray(v) for v in aux_values]
             values = dict(zip(arg_names, (NDArray(v) for v in arg_values)))
             values.update(zip(aux_names, aux))
             outputs = evaluate(symbol, values)
+            fn.written = _tracing.written_in(frame, aux)
             return [o._data for o in outputs], [a._data for a in aux]
 
+    fn.written = ()
     return fn
 
 

@@ -64,7 +64,9 @@ class _Converter:
                 f"autograd.get_symbol: the graph contains a {node.key[0]!r} node (a hybridized "
                 "block, autograd.Function or a recorded gradient), which has no MXNet operator")
         _, static, n_inputs = node.key
-        params = {k: v for k, v in static if k in spec.attrs and v != spec.attrs[k]}
+        params = {k: v for k, v in static if (k in spec.attrs and v != spec.attrs[k]) or
+                  (spec.extra_attrs is not None and k not in spec.attrs
+                   and not k.startswith("_"))}  # Custom: the keywords for its CustomOpProp
         dynamic = node.inputs[n_inputs:n_inputs + len(spec.dynamic)]
         params.update((k, e[1]) for k, e in zip(spec.dynamic, dynamic) if e[0] == "const")
         inputs = [self.entry(e) for e in node.inputs[:n_inputs]

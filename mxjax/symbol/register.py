@@ -29,7 +29,7 @@ def create_op(spec, func_name, args, kwargs):
     if spec.creation and "ctx" not in spec.attrs:
         kwargs.pop("ctx", None)
     num_args = kwargs.get("num_args")
-    inputs, params = _split_args(spec, args, kwargs)
+    inputs, params = _split_args(spec, args, kwargs, Symbol)
     for value in inputs:
         if value is not None and not isinstance(value, Symbol):
             raise TypeError(f"{spec.name}: inputs must be Symbol instances, but got "
@@ -37,10 +37,15 @@ def create_op(spec, func_name, args, kwargs):
         if value is not None and len(value) != 1:
             raise MXNetError(f"{spec.name}: an input is a group of {len(value)} outputs; "
                              "pass a single output")
+    hidden = {}
+    for key in list(params):  # lr_mult=, ctx_group=, ...: stored as __lr_mult__, ...
+        if key not in spec.attrs and _hidden_key(key, params[key]) != key:
+            hidden[_hidden_key(key)] = str(params.pop(key))
     if params.get("dtype") is not None and not isinstance(params["dtype"], str):
         params["dtype"] = np.dtype(params["dtype"]).name
     attrs = spec.parse_attrs(params)  # validates (unknown or missing arguments raise)
     strings = {k: str(v) for k, v in params.items()}
+    strings.update(hidden)
     if spec.variadic:
         strings["num_args"] = str(num_args if num_args is not None else len(inputs))
     for key, value in _attribute.current().get(attr).items():
@@ -63,7 +68,7 @@ def _wire_inputs(spec, node, attrs, inputs):
         entries = [s._outputs[0] for s in inputs]
     else:
         present = _opinfo.input_names(spec, attrs)
-        for input_name, value in zip(spec.inputs, inputs):
+        for input_name, value in zip(spec.input_list(attrs), inputs):
             if input_name not in present:
                 if value is not None:
                     raise MXNetError(f"{spec.name}: input '{input_name}' is not used with "

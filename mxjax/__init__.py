@@ -14,12 +14,16 @@ _jax.config.update("jax_enable_x64", True)
 from . import (  # noqa: E402
     autograd,
     base,
+    callback,
     context,
+    contrib,
     gluon,
     initializer,
     io,
     lr_scheduler,
     metric,
+    model,
+    module,
     name,
     ndarray,
     optimizer,
@@ -30,6 +34,7 @@ from . import (  # noqa: E402
     util,
 )
 from . import initializer as init  # noqa: E402
+from . import module as mod  # noqa: E402
 from . import ndarray as nd  # noqa: E402
 from . import numpy as np  # noqa: E402
 from . import numpy_extension as npx  # noqa: E402
@@ -67,5 +72,6 @@ __all__ = ["nd", "ndarray", "np", "npx", "rnd", "runtime", "util", "is_np_array"
            "is_np_shape", "np_array", "np_shape", "set_np_shape", "use_np", "use_np_array",
            "use_np_shape", "autograd", "random", "base", "context", "initializer", "init",
            "name", "gluon", "io", "lr_scheduler", "metric", "optimizer", "recordio", "sym",
+           "callback", "contrib", "model", "module", "mod",
            "symbol", "test_utils", "AttrScope", "Context", "cpu", "gpu",
            "cpu_pinned", "num_gpus", "current_context", "gpu_memory_info", "MXNetError"]

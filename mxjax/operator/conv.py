@@ -1,8 +1,11 @@
-"""Convolution and Deconvolution (1-D, 2-D, 3-D; channel-first or channel-last)."""
+"""Convolution and Deconvolution (1-D, 2-D, 3-D; channel-first or channel-last), im2col and
+col2im."""
 
 from dataclasses import dataclass
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from ..base import MXNetError, shape_error
@@ -160,6 +163,13 @@ def convolution(data, weight, bias, *, kernel, stride, dilate, pad, num_filter, 
     return _add_bias(op, out.astype(data.dtype), bias, no_bias, num_filter, geo)
 
 
+# The first Convolution: the same arguments and results, its own name in graphs.
+register("Convolution_v1", inputs=("data", "weight", "bias"),
+         attrs=dict(_COMMON, num_filter=Required, num_group=1, workspace=1024, no_bias=False,
+                    **_CUDNN),
+         infer_params=_param_shapes(_conv_weight_shape))(convolution)
+
+
 # ---------------------------------------------------------------------------------------
 # Deconvolution
 
@@ -217,3 +227,40 @@ def deconvolution(data, weight, bias, *, kernel, stride, dilate, pad, adj, targe
         dimension_numbers=(geo.layout, "OI" + _SPATIAL[nd], geo.layout),
         feature_group_count=g, preferred_element_type=_accumulation(data))
     return _add_bias(op, out.astype(data.dtype), bias, no_bias, num_filter, geo)
+
+
+# ---------------------------------------------------------------------------------------
+# im2col, col2im
+
+def _im2col(data, geo):
+    patches = lax.conv_general_dilated_patches(
+        data, geo.kernel, geo.stride, [(p, p) for p in geo.pad], rhs_dilation=geo.dilate,
+        precision=lax.Precision.HIGHEST)
+    return patches.reshape(patches.shape[0], patches.shape[1], -1)
+
+
+@register("im2col", attrs=dict(_COMMON))
+def im2col(data, *, kernel, stride, dilate, pad):
+    """Sliding windows of (N, C, *spatial) data as columns: shape (N, C * prod(kernel), L),
+    L the number of window positions; the column axis runs over C, then the kernel."""
+    geo = _geometry("im2col", data.shape, kernel, stride, dilate, pad, None)
+    return _im2col(data, geo)
+
+
+@register("col2im", attrs=dict(output_size=Required, **_COMMON))
+def col2im(data, *, output_size, kernel, stride, dilate, pad):
+    """The inverse layout of ``im2col``: columns (N, C * prod(kernel), L) summed back into
+    an (N, C, *output_size) image (overlapping windows add up)."""
+    output_size = _shape_attr(output_size, 0, 0)
+    k = int(np.prod(_shape_attr(kernel, 0, 0)))
+    if data.ndim != 3 or data.shape[1] % k:
+        raise shape_error("col2im", "data", data.shape, f"(N, C * {k}, L)", kernel=kernel)
+    image = (data.shape[0], data.shape[1] // k, *output_size)
+    geo = _geometry("col2im", image, kernel, stride, dilate, pad, None)
+    cols = jax.eval_shape(lambda x: _im2col(x, geo), jax.ShapeDtypeStruct(image, data.dtype))
+    if cols.shape != data.shape:
+        raise shape_error("col2im", "data", data.shape, cols.shape, output_size=output_size,
+                          kernel=kernel)
+    (out,) = jax.linear_transpose(lambda x: _im2col(x, geo),
+                                  jax.ShapeDtypeStruct(image, data.dtype))(data)
+    return out

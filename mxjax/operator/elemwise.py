@@ -1,4 +1,5 @@
-"""Elementwise unary operators: math, rounding, activations, clip, cast, where, add_n.
+"""Elementwise unary operators: math, rounding, activations, smooth_l1, clip, casts (Cast,
+amp_cast, amp_multicast, cast_storage), where, add_n.
 
 MXNet runs the math of a float16 input in float32 and of an integer input in float64,
 then casts the result back to the input dtype (``exp`` of int32 ``[1, 2]`` is ``[2, 7]``);
@@ -145,6 +146,12 @@ def copy(data):
     return data
 
 
+@register("_identity_with_attr_like_rhs", inputs=("lhs", "rhs"))
+def identity_with_attr_like_rhs(lhs, rhs):  # noqa: ARG001 - rhs only lends its shape
+    """``lhs`` unchanged; shape inference gives ``lhs`` the shape of ``rhs``."""
+    return lhs
+
+
 @register("BlockGrad", aliases=("stop_gradient",))
 def block_grad(data):
     """The input unchanged, with no gradient flowing back through it."""
@@ -191,6 +198,62 @@ def cast(data, *, dtype):
         # MXNet converts floats to 8-bit integers through int32, so they wrap (-1 -> 255).
         data = data.astype(jnp.int32)
     return data.astype(target)
+
+
+_AMP_FLOATS = ("float16", "float32")  # bfloat16 too in MXNet; not an mxjax dtype
+
+
+@register("amp_cast", attrs=dict(dtype=Required))
+def amp_cast(data, *, dtype):
+    """Casts a float16/float32 input to ``dtype`` (mixed precision); other dtypes pass
+    unchanged."""
+    if np.dtype(data.dtype).name not in _AMP_FLOATS:
+        return data
+    return cast(data, dtype=dtype)
+
+
+def _amp_multicast_dtype(dtypes, cast_narrow):
+    # MXNet: the widest is float32 if any input is, else the first input's dtype; with
+    # cast_narrow, float16 if any input is, else float32.
+    names = [np.dtype(d).name for d in dtypes]
+    if cast_narrow:
+        return "float16" if "float16" in names else "float32"
+    return "float32" if "float32" in names else names[0]
+
+
+@register("amp_multicast", inputs=("data",), variadic=True,
+          attrs=dict(num_outputs=Required, cast_narrow=False),
+          num_outputs=lambda attrs: attrs["num_outputs"])
+def amp_multicast(*data, num_outputs, cast_narrow):
+    """Casts every float16/float32 input to the widest (or, with ``cast_narrow``, the
+    narrowest) float type among the inputs; other dtypes pass unchanged."""
+    if len(data) != num_outputs:
+        raise MXNetError(f"amp_multicast: num_outputs={num_outputs} but {len(data)} inputs "
+                         "were given")
+    target = _amp_multicast_dtype([x.dtype for x in data], cast_narrow)
+    return tuple(x.astype(target) if np.dtype(x.dtype).name in _AMP_FLOATS else x
+                 for x in data)
+
+
+@register("cast_storage", attrs=dict(stype=Required))
+def cast_storage(data, *, stype):  # noqa: ARG001 - the stype is the storage rule's business
+    """Converts between storage types ('default', 'row_sparse', 'csr'). Values are held
+    densely, so the value is unchanged; the output's storage comes from its storage rule
+    (``storage.py``)."""
+    return data
+
+
+@register("smooth_l1", attrs=dict(scalar=Required))
+def smooth_l1(data, *, scalar):
+    """Smooth L1: ``0.5 * (scalar * x)**2`` where ``|x| < 1 / scalar**2``, else
+    ``|x| - 0.5 / scalar**2``."""
+    def fn(x):
+        sq = jnp.asarray(np.float32(scalar) ** 2, x.dtype)
+        inside = jnp.abs(x) < 1 / sq
+        # MXNet: the gradient is sign(x) outside and scalar**2 * x inside.
+        return jnp.where(inside, 0.5 * sq * x * x, jnp.abs(x) - 0.5 / sq)
+
+    return in_float(fn, data)
 
 
 @register("where", inputs=("condition", "x", "y"))

@@ -1,4 +1,5 @@
-"""Indexing operators: take, batch_take, pick, one_hot, gather_nd, scatter_nd.
+"""Indexing operators: take, batch_take, pick, one_hot, gather_nd, scatter_nd,
+ravel_multi_index, unravel_index, fill_element_0index, _onehot_encode.
 
 MXNet accepts index arrays of any dtype and turns a floating index into an integer by
 truncating toward zero (``1.7 -> 1``, ``-0.5 -> 0``) before clipping or wrapping it.
@@ -9,6 +10,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from ..base import MXNetError
 from .spec import Required, register
@@ -150,3 +152,61 @@ def scatter_nd(data, indices, *, shape):
     # MXNet skips updates at negative or out-of-range positions.
     key = tuple(jnp.where(idx[i] < 0, shape[i], idx[i]) for i in range(m))
     return _scatter(data, key, shape)
+
+
+def _index_shape(op, shape):
+    shape = (shape,) if isinstance(shape, int) else tuple(shape or ())
+    if not shape:
+        raise MXNetError(f"{op}: the shape argument must not be empty")
+    return shape
+
+
+@register("_ravel_multi_index", aliases=("ravel_multi_index",), attrs=dict(shape=None))
+def ravel_multi_index(data, *, shape):
+    """Flat indices into an array of ``shape`` from the (ndim, N) coordinates in ``data``."""
+    shape = _index_shape("ravel_multi_index", shape)
+    if data.ndim != 2 or data.shape[0] != len(shape):
+        raise MXNetError(f"ravel_multi_index: data must have shape ({len(shape)}, N) for "
+                         f"shape {shape}, got {data.shape}")
+    # No gradient in MXNet: computed on integers (truncated like MXNet's index cast).
+    flat = jnp.zeros(data.shape[1], jnp.int64)
+    for row, size in zip(data.astype(jnp.int64), shape):
+        flat = flat * size + row
+    return flat.astype(data.dtype)
+
+
+@register("_unravel_index", aliases=("unravel_index",), attrs=dict(shape=None))
+def unravel_index(data, *, shape):
+    """The (ndim, N) coordinates in an array of ``shape`` of the N flat indices in
+    ``data``; the first coordinate is not wrapped."""
+    shape = _index_shape("unravel_index", shape)
+    idx = data.reshape(-1).astype(jnp.int64)
+    rows = []
+    for size in shape[:0:-1]:
+        rows.append(lax.rem(idx, jnp.int64(size)))  # C division: truncates toward zero
+        idx = lax.div(idx, jnp.int64(size))
+    rows.append(idx)
+    return jnp.stack(rows[::-1]).astype(data.dtype)
+
+
+@register("fill_element_0index", inputs=("lhs", "mhs", "rhs"))
+def fill_element_0index(lhs, mhs, rhs):
+    """``lhs`` with ``out[i, rhs[i]] = mhs[i]`` for every row ``i``."""
+    if lhs.ndim != 2 or mhs.shape != (lhs.shape[0],) or rhs.shape != (lhs.shape[0],):
+        raise MXNetError(f"fill_element_0index: needs lhs (N, M) with mhs and rhs (N,), got "
+                         f"lhs {lhs.shape}, mhs {mhs.shape}, rhs {rhs.shape}")
+    cols = jnp.clip(_as_index(rhs), 0, lhs.shape[1] - 1)
+    return lhs.at[jnp.arange(lhs.shape[0]), cols].set(mhs.astype(lhs.dtype))
+
+
+@register("_onehot_encode", inputs=("lhs", "rhs"))
+def onehot_encode(lhs, rhs):
+    """One-hot rows of the indices in ``lhs`` shaped like the float32 (N, K) ``rhs``
+    (``mx.nd.onehot_encode`` writes them into ``rhs``)."""
+    if rhs.dtype != jnp.float32:
+        raise MXNetError(f"onehot_encode: only float32 output is supported, got {rhs.dtype}")
+    if rhs.ndim != 2 or lhs.shape != (rhs.shape[0],):
+        raise MXNetError(f"onehot_encode: needs indices (N,) and out (N, K), got "
+                         f"{lhs.shape} and {rhs.shape}")
+    hit = _as_index(lhs)[:, None] == jnp.arange(rhs.shape[1], dtype=jnp.int32)
+    return lax.stop_gradient(hit.astype(rhs.dtype))

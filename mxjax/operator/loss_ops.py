@@ -1,5 +1,5 @@
-"""Output layers whose backward is the loss gradient (SoftmaxOutput, *RegressionOutput), and
-CTCLoss.
+"""Output layers whose backward is the loss gradient (SoftmaxOutput, *RegressionOutput,
+SVMOutput, MakeLoss, IdentityAttachKLSparseReg), CTCLoss and softmax_cross_entropy.
 
 MXNet's output layers ignore the incoming head gradient: backward returns the gradient of
 the implied loss with respect to the data, and the label gets none.
@@ -9,8 +9,10 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
+from .. import engine
 from ..base import MXNetError, shape_error
 from .spec import register
 
@@ -151,8 +153,147 @@ _REGRESSIONS = {
 }
 
 for _name, (_doc, _forward, _gradient) in _REGRESSIONS.items():
-    register(_name, inputs=("data", "label"), attrs=dict(grad_scale=1.0),
-             doc=_doc)(_regression(_name, _forward, _gradient))
+    # MXNet parses the regression outputs' parameters leniently: unknown keywords pass.
+    register(_name, inputs=("data", "label"), attrs=dict(grad_scale=1.0), doc=_doc,
+             ignores_unknown_keywords=True)(_regression(_name, _forward, _gradient))
+
+
+# ---------------------------------------------------------------------------------------
+# SVMOutput, MakeLoss, IdentityAttachKLSparseReg
+
+def _svm_grad(cfg, out, label):
+    margin, coef, linear = cfg
+    x = out.reshape(-1, out.shape[-1])  # classes on the last axis
+    onehot = jax.nn.one_hot(label.reshape(-1).astype(jnp.int32), x.shape[1], dtype=bool)
+    # MXNet's L1/L2 SVM gradients: the labelled class is pushed above +margin, the others
+    # below -margin.
+    if linear:
+        grad = jnp.where(onehot, -(margin > x).astype(x.dtype),
+                         (margin > -x).astype(x.dtype))
+    else:
+        grad = jnp.where(onehot, -2 * jnp.maximum(margin - x, 0),
+                         2 * jnp.maximum(margin + x, 0))
+    return (grad * coef).reshape(out.shape)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _svm(cfg, data, label):
+    return data
+
+
+_svm.defvjp(lambda cfg, data, label: (data, (data, label)),
+            lambda cfg, res, g: (_svm_grad(cfg, *res).astype(res[0].dtype), None))
+
+
+@register("SVMOutput", inputs=("data", "label"),
+          attrs=dict(margin=1.0, regularization_coefficient=1.0, use_linear=False))
+def svm_output(data, label, *, margin, regularization_coefficient, use_linear):
+    """Identity forward; backward gives the L2 (or, with ``use_linear``, L1) SVM loss
+    gradient for the class indices in ``label``, ignoring the head gradient."""
+    if label is None or label.shape != data.shape[:-1]:
+        raise shape_error("SVMOutput", "label", None if label is None else label.shape,
+                          data.shape[:-1], data=data.shape)
+    return _svm((float(margin), float(regularization_coefficient), bool(use_linear)),
+                data, label)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _make_loss(cfg, data):
+    return data
+
+
+def _make_loss_bwd(cfg, data, g):
+    grad_scale, valid_thresh, normalization = cfg
+    if normalization == "valid":
+        count = jnp.maximum(jnp.sum(data > valid_thresh), 1).astype(data.dtype)
+        scale = grad_scale / count
+    else:
+        scale = grad_scale / (data.shape[0] if normalization == "batch" else 1)
+    return (jnp.full_like(data, scale),)
+
+
+_make_loss.defvjp(lambda cfg, data: (data, data), _make_loss_bwd)
+
+
+@register("MakeLoss", attrs=dict(grad_scale=1.0, valid_thresh=0.0, normalization="null"))
+def make_loss_layer(data, *, grad_scale, valid_thresh, normalization):
+    """Identity forward; backward gives ``grad_scale`` (divided by the batch size, or by the
+    count of elements above ``valid_thresh``), ignoring the head gradient."""
+    if normalization not in ("null", "batch", "valid"):
+        raise MXNetError(f"MakeLoss: invalid normalization {normalization!r}")
+    return _make_loss((float(grad_scale), float(valid_thresh), normalization), data)
+
+
+def _kl_moving_avg(data, moving_avg, momentum):
+    return momentum * moving_avg + (1 - momentum) * jnp.mean(data, axis=0)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _kl_sparse(cfg, data, moving_avg):
+    return data
+
+
+def _kl_sparse_bwd(cfg, res, g):
+    target, penalty, momentum = cfg
+    data, moving_avg = res
+    # MXNet adds the KL sparseness penalty's gradient at the updated moving average.
+    avg = _kl_moving_avg(data, moving_avg, momentum)
+    extra = penalty * (-target / avg + (1 - target) / (1 - avg))
+    return g + extra.astype(g.dtype), None
+
+
+_kl_sparse.defvjp(lambda cfg, data, moving_avg: (data, (data, moving_avg)), _kl_sparse_bwd)
+
+
+def _kl_sparse_hook(attrs, inputs, outputs):
+    # MXNet 1.9.1 updates the moving average of the activations in the backward pass.
+    data, moving_avg = inputs
+    (new,) = engine.call(_kl_moving_update, "kl_sparse_moving",
+                         [data._lazy, moving_avg._lazy, np.float32(attrs["momentum"])])
+    moving_avg._set_data(new)
+
+
+def _kl_moving_update(data, moving_avg, momentum):
+    return (_kl_moving_avg(data, moving_avg, momentum),)
+
+
+def _kl_param_shapes(shapes, attrs):  # noqa: ARG001
+    return {"moving_avg": (shapes["data"][1],)}
+
+
+@register("IdentityAttachKLSparseReg", inputs=("data", "moving_avg"),
+          attrs=dict(sparseness_target=0.1, penalty=0.001, momentum=0.9),
+          infer_params=_kl_param_shapes, on_backward=_kl_sparse_hook)
+def identity_attach_kl_sparse_reg(data, moving_avg, *, sparseness_target, penalty, momentum):
+    """Identity forward; backward adds the gradient of a KL-divergence sparseness penalty
+    between ``sparseness_target`` and the moving average of each (sigmoid) activation.
+    ``moving_avg`` (one entry per column of the (N, C) data) is an auxiliary state,
+    updated in backward."""
+    op = "IdentityAttachKLSparseReg"
+    if data.ndim != 2:
+        raise shape_error(op, "data", data.shape, "(N, C)")
+    if moving_avg is None or moving_avg.shape != (data.shape[1],):
+        raise shape_error(op, "moving_avg", None if moving_avg is None else moving_avg.shape,
+                          (data.shape[1],), data=data.shape)
+    cfg = (float(np.float32(sparseness_target)), float(np.float32(penalty)),
+           float(np.float32(momentum)))
+    return _kl_sparse(cfg, data, moving_avg)
+
+
+# ---------------------------------------------------------------------------------------
+# softmax_cross_entropy
+
+@register("softmax_cross_entropy", inputs=("data", "label"))
+def softmax_cross_entropy(data, label):
+    """Cross-entropy of ``softmax(data)`` (classes on axis 1) with integer labels, summed
+    over the batch: shape (1,)."""
+    if data.ndim != 2 or label is None or label.shape != (data.shape[0],):
+        raise shape_error("softmax_cross_entropy", "label",
+                          None if label is None else label.shape, (data.shape[0],),
+                          data=data.shape)
+    logp = jax.nn.log_softmax(data.astype(_compute_dtype(data)), axis=1)
+    idx = label.astype(jnp.int32)[:, None]
+    return (-jnp.sum(jnp.take_along_axis(logp, idx, axis=1))).reshape(1).astype(data.dtype)
 
 
 # ---------------------------------------------------------------------------------------

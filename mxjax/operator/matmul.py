@@ -1,4 +1,4 @@
-"""Matrix products: ``dot`` (MXNet's N-D semantics) and ``batch_dot``."""
+"""Matrix products: ``dot`` (MXNet's N-D semantics), ``batch_dot`` and ``khatri_rao``."""
 
 import jax.numpy as jnp
 
@@ -58,3 +58,21 @@ def batch_dot(lhs, rhs, *, transpose_a, transpose_b, forward_stype):
     if a.shape[-1] != b.shape[-2]:
         raise _mismatch("batch_dot", lhs, rhs, transpose_a, transpose_b)
     return jnp.matmul(a, b)
+
+
+@register("khatri_rao", inputs=("args",), variadic=True)
+def khatri_rao(*args):
+    """Column-wise Kronecker product of matrices with equal column counts: row
+    ``(i_1, ..., i_n)`` (first index most significant) of column ``j`` is
+    ``prod_k args[k][i_k, j]``."""
+    if not args:
+        raise MXNetError("khatri_rao: at least one input is required")
+    cols = args[0].shape[-1] if args[0].ndim else None
+    for i, a in enumerate(args):
+        if a.ndim != 2 or a.shape[1] != cols:
+            raise MXNetError(f"khatri_rao: every input must be a matrix with {cols} columns, "
+                             f"got args[{i}] of shape {a.shape}")
+    out = args[0]
+    for a in args[1:]:
+        out = (out[:, None, :] * a[None, :, :]).reshape(-1, cols)
+    return out

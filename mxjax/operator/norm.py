@@ -1,4 +1,5 @@
-"""Normalisation layers: BatchNorm, LayerNorm, InstanceNorm, GroupNorm, L2Normalization, LRN."""
+"""Normalisation layers: BatchNorm (and BatchNorm_v1), LayerNorm, InstanceNorm, GroupNorm,
+L2Normalization, LRN."""
 
 import functools
 
@@ -157,6 +158,34 @@ def batch_norm_with_relu(data, gamma, beta, moving_mean, moving_var, **attrs):
     out = result[0] if isinstance(result, tuple) else result
     out = jnp.where(out > 0, out, jnp.zeros_like(out))
     return (out, *result[1:]) if isinstance(result, tuple) else out
+
+
+def _bn_v1_hook(attrs, inputs, outputs):
+    _bn_backward_hook({**attrs, "axis": 1}, inputs, outputs)
+
+
+def _bn_v1_param_shapes(shapes, attrs):
+    return _bn_param_shapes(shapes, {**attrs, "axis": 1})
+
+
+@register("BatchNorm_v1", inputs=_BATCH_NORM_SPEC["inputs"],
+          attrs=dict(eps=1e-3, momentum=0.9, fix_gamma=True, use_global_stats=False,
+                     output_mean_var=False),
+          training=True, infer_params=_bn_v1_param_shapes, on_backward=_bn_v1_hook,
+          num_outputs=lambda attrs: 3 if attrs["output_mean_var"] else 1)
+def batch_norm_v1(data, gamma, beta, moving_mean, moving_var, *, eps, momentum, fix_gamma,
+                  use_global_stats, output_mean_var, _training):
+    """The first BatchNorm: channels on axis 1; with ``output_mean_var`` also the mean
+    and the variance (batch or running)."""
+    result = batch_norm(data, gamma, beta, moving_mean, moving_var, eps=eps,
+                        momentum=momentum, fix_gamma=fix_gamma,
+                        use_global_stats=use_global_stats, output_mean_var=output_mean_var,
+                        axis=1, cudnn_off=False, min_calib_range=None, max_calib_range=None,
+                        _training=_training)
+    if not output_mean_var:
+        return result
+    out, mean, invstd = result
+    return out, mean, (1 / jnp.square(invstd) - eps).astype(mean.dtype)
 
 
 # ---------------------------------------------------------------------------------------

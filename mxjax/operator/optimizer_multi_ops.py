@@ -8,6 +8,7 @@ two reductions LARS and LAMB need (:func:`sum_sq`, :func:`lars_lr`, :func:`multi
 
 import jax.numpy as jnp
 
+from ..base import MXNetError
 from .optimizer_ops import F32, clip, param, pow_t, sgd_mom
 from .spec import Required, register
 
@@ -147,6 +148,16 @@ def all_finite(data, *, init_output):
 def multi_all_finite(*data, num_arrays, init_output):
     """1 if every element of every array is finite, else 0 (float32, shape (1,))."""
     return _all_finite(data[:num_arrays])
+
+
+@register("reset_arrays", inputs=("data",), variadic=True, attrs=dict(num_arrays=Required),
+          num_outputs=0, mutate=lambda attrs, n: tuple(range(attrs["num_arrays"])))
+def reset_arrays(*data, num_arrays):
+    """Sets every input (``num_arrays`` of them) to zero, in place; returns nothing."""
+    if num_arrays != len(data):
+        raise MXNetError(f"reset_arrays: num_arrays={num_arrays} but {len(data)} arrays were "
+                         "given")
+    return tuple(jnp.zeros_like(x) for x in data)
 
 
 # ---- AdamW and LAMB over several weights ---------------------------------------------------

@@ -1,4 +1,5 @@
-"""Pooling: max, average, sum and Lp pooling over 1, 2 or 3 spatial dimensions."""
+"""Pooling: max, average, sum and Lp pooling over 1, 2 or 3 spatial dimensions; the old
+Pooling_v1."""
 
 import math
 
@@ -114,4 +115,44 @@ def pooling(data, *, kernel, pool_type, global_pool, cudnn_off, pooling_conventi
     elif pool_type == "lp" and p_value != 1:
         total = jnp.sqrt(total) if p_value == 2 else \
             jnp.cbrt(total) if p_value == 3 else total ** (1.0 / p_value)
+    return total.astype(data.dtype)
+
+
+@register("Pooling_v1", attrs=dict(kernel=(), pool_type="max", global_pool=False,
+                                   pooling_convention="valid", stride=(), pad=()))
+def pooling_v1(data, *, kernel, pool_type, global_pool, pooling_convention, stride, pad):
+    """The first Pooling: explicit padding holds zeros (max pooling included), the part of
+    a window past the padded input is left out, and avg divides by the kernel area."""
+    if pool_type not in ("max", "avg", "sum"):
+        raise MXNetError(f"Pooling_v1: invalid pool_type {pool_type!r}")
+    if pooling_convention not in ("valid", "full"):
+        raise MXNetError(f"Pooling_v1: invalid pooling_convention {pooling_convention!r}")
+    axes = _spatial_axes(data.ndim, None)
+    sizes = tuple(data.shape[a] for a in axes)
+    nd = len(axes)
+    if global_pool:
+        kernel, stride, pad = sizes, (1,) * nd, (0,) * nd
+    else:
+        kernel = _tuple(kernel, 0, 0)
+        if len(kernel) != nd:
+            raise shape_error("Pooling_v1", "data", data.shape,
+                              f"{len(kernel) + 2} dimensions for kernel {kernel}")
+        stride, pad = _tuple(stride, nd, 1), _tuple(pad, nd, 0)
+    outs = [_out_size(*g, pooling_convention) for g in zip(sizes, kernel, stride, pad)]
+    x = jnp.pad(data, _window(data.ndim, axes, [(p, p) for p in pad], (0, 0)))
+    overhang = [(0, max(0, (o - 1) * s + k - n - 2 * p))
+                for n, o, k, s, p in zip(sizes, outs, kernel, stride, pad)]
+    win = _window(data.ndim, axes, kernel, 1)
+    strides = _window(data.ndim, axes, stride, 1)
+    full_pad = _window(data.ndim, axes, overhang, (0, 0))
+    crop = tuple(slice(None, n) for n in _window(data.ndim, axes, outs, None))
+    if pool_type == "max":
+        x = lax.pad(x, np.array(-np.inf, data.dtype), [(lo, hi, 0) for lo, hi in full_pad])
+        neg_inf = np.array(-np.inf, data.dtype)
+        return lax.reduce_window(x, neg_inf, lax.max, win, strides, "VALID")[crop]
+    acc = jnp.float32 if data.dtype == jnp.float16 else data.dtype
+    total = lax.reduce_window(x.astype(acc), np.zeros((), acc), lax.add, win, strides,
+                              full_pad)[crop]
+    if pool_type == "avg":
+        total = total / np.asarray(np.prod(kernel), acc)
     return total.astype(data.dtype)

@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, prod, nansum, nanprod, max, min, norm, argmax, argmin.
+"""Reductions: sum, mean, prod, nansum, nanprod, max, min, norm, moments, argmax, argmin,
+cumsum, and the histogram counts of ``_histogram``.
 
 MXNet never returns a 0-d array: a reduction over every axis has shape ``(1,)``.
 """
@@ -74,7 +75,11 @@ def _mean(x, axes):
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
 def _extremum(x, axes, largest):
-    return (jnp.max if largest else jnp.min)(x, axis=axes, keepdims=True)
+    y = (jnp.max if largest else jnp.min)(x, axis=axes, keepdims=True)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        return y
+    # MXNet propagates NaN; XLA's CPU reduction over non-trailing axes can drop it.
+    return jnp.where(jnp.any(jnp.isnan(x), axis=axes, keepdims=True), jnp.nan, y).astype(y.dtype)
 
 
 @_extremum.defjvp
@@ -123,6 +128,21 @@ def norm(data, *, ord, axis, out_dtype, keepdims):
     return _finish(result, axes, keepdims)
 
 
+@register("moments", attrs=dict(axes=None, keepdims=False), num_outputs=2)
+def moments(data, *, axes, keepdims):
+    """Mean and (biased) variance over ``axes``, as two arrays."""
+    if axes is None or axes == ():
+        raise MXNetError("moments: empty axes is not supported; to compute global moments "
+                         "pass every axis in axes")
+    axes = reduce_axes("moments", data.shape, axes)
+    acc = jnp.float32 if data.dtype == jnp.float16 else data.dtype
+    x = data.astype(acc)
+    count = int(np.prod([data.shape[a] for a in axes]))
+    mean = jnp.sum(x, axis=axes, keepdims=True) / count
+    var = jnp.sum(jnp.square(x - mean), axis=axes, keepdims=True) / count
+    return tuple(_finish(r.astype(data.dtype), axes, keepdims) for r in (mean, var))
+
+
 def _register_arg(name, jnp_fn, doc):
     def arg_reduction(data, *, axis, keepdims):
         if axis is None:
@@ -151,3 +171,59 @@ def argmax_channel(data):
         raise MXNetError(f"argmax_channel: data must have at least 2 dimensions, got "
                          f"shape {data.shape}")
     return jnp.argmax(data, axis=1).astype(data.dtype)
+
+
+def _bin_of(x, bounds, cnt, lo, hi):
+    """Bin index of each element (-1 outside ``[lo, hi]``), as MXNet computes it: from the
+    even spacing, then corrected against the stored bounds."""
+    target = jnp.minimum(((x.astype(jnp.float64) - lo) * cnt / (hi - lo)).astype(jnp.int32),
+                         cnt - 1)
+    target = target - (x < bounds[target]).astype(jnp.int32)
+    target = target + ((x >= bounds[target + 1]) & (target != cnt - 1)).astype(jnp.int32)
+    return jnp.where((x >= lo) & (x <= hi), target, -1)
+
+
+@register("_histogram", inputs=("data", "bins"), attrs=dict(bin_cnt=None, range=None),
+          num_outputs=2)
+def histogram(data, bins, *, bin_cnt, range):  # noqa: A002 - MXNet's argument name
+    """Counts of ``data`` in the bins given by the ``bins`` bounds, or by ``bin_cnt`` equal
+    bins over ``range`` (values outside are ignored; the last bin includes its right
+    edge): (int64 counts, bin bounds)."""
+    x = data.reshape(-1)
+    if bin_cnt is not None:
+        if range is None or bins is not None:
+            raise MXNetError("histogram: bin_cnt and range go together, without bins")
+        lo, hi = float(range[0]), float(range[1])
+        i = np.arange(bin_cnt + 1)
+        bounds = jnp.asarray((hi * i + (bin_cnt - i) * lo) / bin_cnt, data.dtype)
+        target = _bin_of(x, bounds, bin_cnt, lo, hi)
+    else:
+        if bins is None or bins.ndim != 1 or bins.shape[0] < 2:
+            raise MXNetError(f"histogram: bins must be a 1-D array of at least 2 bounds, got "
+                             f"{None if bins is None else bins.shape}")
+        bounds = bins.astype(data.dtype)
+        bin_cnt = bins.shape[0] - 1
+        inside = (x >= bounds[0]) & (x <= bounds[-1])
+        above = jnp.sum(x[:, None] >= bounds[None, :], axis=1)
+        target = jnp.where(inside, jnp.minimum(above - 1, bin_cnt - 1), -1)
+    target = jnp.where(target < 0, bin_cnt, target)  # out of range: dropped
+    counts = jnp.zeros(bin_cnt, jnp.int64).at[target].add(1, mode="drop")
+    return counts, bounds
+
+
+_CUMSUM_DTYPES = (None, "float16", "float32", "float64", "int32", "int64", "int8")
+
+
+@register("_np_cumsum", aliases=("cumsum",), inputs=("a",), attrs=dict(axis=None, dtype=None))
+def cumsum(a, *, axis, dtype):
+    """Cumulative sums along ``axis`` (of the flattened array when None), in ``dtype``
+    (the input's by default)."""
+    if dtype is not None:
+        dtype = np.dtype(dtype).name
+    if dtype not in _CUMSUM_DTYPES:
+        raise MXNetError(f"cumsum: invalid dtype {dtype!r}; valid values are "
+                         f"{list(_CUMSUM_DTYPES)}")
+    x = a.reshape(-1) if axis is None else a
+    if axis is not None and not -a.ndim <= axis < a.ndim:
+        raise MXNetError(f"cumsum: axis {axis} is out of range for {a.ndim}-D data")
+    return jnp.cumsum(x.astype(dtype or a.dtype), axis=0 if axis is None else axis)

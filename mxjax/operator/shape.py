@@ -177,6 +177,11 @@ def concat(*data, dim):
     return jnp.concatenate(data, axis=axis)
 
 
+# Gluon's RNN layers join their parameters with this one (in exported -symbol.json files);
+# it computes what Concat does.
+register("_rnn_param_concat", variadic=True, attrs=dict(dim=1))(concat)
+
+
 @register("stack", variadic=True, attrs=dict(axis=0))
 def stack(*data, axis):
     """Join arrays of one shape along a new axis."""

@@ -10,7 +10,8 @@ mean and variance count in ``node_row_ptr`` even when not visible). Verified aga
 
 __all__ = ["input_names", "aux_indices", "input_init", "total_outputs", "output_names",
            "SAME_SHAPE", "NO_PARTIAL_SHAPE", "SHAPE_NEEDS_KNOWN",
-           "REGRESSION", "regression_label_shape", "softmax_label_shape", "input_dtype"]
+           "REGRESSION", "regression_label_shape", "NON_DIFFERENTIABLE", "ZERO_GRADIENT",
+           "STATEFUL", "softmax_label_shape", "input_dtype"]
 
 
 def _flag(name):
@@ -41,6 +42,7 @@ _CONDITIONAL_INPUTS = {
     "_contrib_ModulatedDeformableConvolution": {"bias": _has_bias},
     "_contrib_DeformablePSROIPooling": {"trans": lambda attrs: not attrs["no_trans"]},
     "_contrib_BilinearResize2D": {"like": lambda attrs: attrs["mode"] == "like"},
+    "_histogram": {"bins": lambda attrs: attrs["bin_cnt"] is None},
 }
 
 # Positions of the inputs an operator writes to (auxiliary states).
@@ -140,6 +142,16 @@ REGRESSION = frozenset(("LinearRegressionOutput", "MAERegressionOutput",
 # Operators whose MXNet shape rule gives up on an input with unknown (0) dimensions, so
 # partial inference leaves their outputs unknown.
 NO_PARTIAL_SHAPE = frozenset(("Flatten",))
+
+# Operators MXNet registers no gradient for: binding for a backward pass through one fails.
+NON_DIFFERENTIABLE = frozenset(("batch_take", "argmax_channel", "_histogram", "khatri_rao",
+                                "_contrib_allclose"))
+
+# Operators that pass no gradient back to their inputs (MXNet prunes the pass behind them).
+ZERO_GRADIENT = frozenset(("BlockGrad", "shape_array", "size_array"))
+
+# Operators that keep state between calls: common-subexpression elimination skips them.
+STATEFUL = frozenset(("Custom", "RNN"))
 
 # Operators whose MXNet shape rule infers nothing until the named input is fully known.
 SHAPE_NEEDS_KNOWN = {"where": "condition"}

@@ -211,6 +211,7 @@ class OpCase(NamedTuple):
     attrs: dict
     out: tuple = None
     rsp_grad: bool = False  # MXNet computes it only for a row_sparse gradient
+    lists: int = 0  # > 0: inputs interleave that many per-weight lists (weights, grads, ...)
 
 
 def _draw(rng, shape, dtype, kind):
@@ -239,7 +240,8 @@ def run_op_case(mx, cid, case):
     if case.out is not None:
         outs = [arrays[i] for i in case.out]
         kwargs["out"] = outs if len(outs) > 1 else outs[0]
-    result = func(*arrays, **kwargs)
+    args = [arrays[i::case.lists] for i in range(case.lists)] if case.lists else arrays
+    result = func(*args, **kwargs)
     results = result if isinstance(result, (list, tuple)) else [result]
     return [r.asnumpy() for r in results] + [a.asnumpy() for a in arrays]
 
@@ -361,6 +363,22 @@ def _op_cases():
         dict(**lamb, lower_bound=0.5, upper_bound=1.0, bias_correction=False), out=(0, 4))
     add("_multi_mp_lamb_update", "_internal._multi_mp_lamb_update",
         [w16, g16, p, p, w32, w216, g216, p2, p2, w232], dict(**lamb), out=(0, 5))
+    # mx.nd.contrib's Python wrappers: lists of weights, gradients and states (MXNet 1.9.1
+    # fails without out=: the operator returns fewer outputs than it declares)
+    adamw = dict(lrs=(0.01, 0.02), wds=(0.0, 0.1), etas=(1.0, 0.5))
+    add("contrib.multi_adamw_update", "contrib.multi_adamw_update",
+        [w, g, p, p, w2, g2, p2, p2], dict(rescale_grad=0.5, clip_gradient=0.3, **adamw),
+        out=(0, 4), lists=4)
+    add("contrib.multi_mp_adamw_update", "contrib.multi_mp_adamw_update",
+        [w16, g16, p, p, w32, w216, g216, p2, p2, w232], dict(rescale_grad=0.5, **adamw),
+        out=(0, 5), lists=5)
+    lamb_lists = dict(lrs=(0.01, 0.02), wds=(0.0, 0.1), step_count=(1, 3))
+    add("contrib.multi_lamb_update", "contrib.multi_lamb_update",
+        [w, g, p, p, w2, g2, p2, p2], dict(rescale_grad=0.5, clip_gradient=0.3, **lamb_lists),
+        out=(0, 4), lists=4)
+    add("contrib.multi_mp_lamb_update", "contrib.multi_mp_lamb_update",
+        [w16, g16, p, p, w32, w216, g216, p2, p2, w232], dict(**lamb_lists), out=(0, 5),
+        lists=5)
     return cases
 
 

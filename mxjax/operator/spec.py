@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jax
+import numpy as np
 
 from ..base import MXNetError
 
-__all__ = ["OpSpec", "Required", "register", "get", "all_specs", "infer_param_shapes",
+__all__ = ["OpSpec", "Required", "register", "get", "add_alias", "all_specs", "infer_param_shapes",
            "choices_type"]
 
 
@@ -63,10 +64,20 @@ class OpSpec:
     # (Custom); without it an unknown keyword is an error.
     extra_attrs: Callable = None
     arg_types: dict = field(default_factory=dict)  # MXNet's type text, where not derivable
+    # (attrs, input stypes) -> output storage (MXNet's FInferStorageType); see storage.py
+    infer_storage: Callable = None
     doc: str = ""
+
+    # Whether an unknown keyword is ignored rather than an error. MXNet 1.9.1 checks keywords
+    # against an operator's parameter struct: one without (no attributes, fixed inputs) or
+    # one parsed leniently takes any, e.g. ``broadcast_maximum(a, b, axis=1)`` runs.
+    # None: derived from the attributes.
+    ignores_unknown_keywords: Any = None
 
     def __post_init__(self):
         self.input_names = frozenset(self.inputs)
+        if self.ignores_unknown_keywords is None:
+            self.ignores_unknown_keywords = not self.attrs and not self.variadic
 
     def parse_attrs(self, kwargs):
         """Validate keyword attributes against the spec and fill in defaults.
@@ -77,7 +88,7 @@ class OpSpec:
         kwargs = {k: v for k, v in kwargs.items() if not (k.startswith("__") and
                                                            k.endswith("__"))}
         unknown = set(kwargs) - set(self.attrs)
-        if unknown and self.extra_attrs is None and not self.accepts_any_keyword:
+        if unknown and self.extra_attrs is None and not self.ignores_unknown_keywords:
             raise MXNetError(
                 f"{self.name}: unknown argument(s) {sorted(unknown)}; "
                 f"valid arguments are {list(self.inputs) + list(self.attrs)}")
@@ -86,6 +97,9 @@ class OpSpec:
             value = kwargs.get(name, default)
             if value is Required:
                 raise MXNetError(f"{self.name}: required argument '{name}' is missing")
+            if isinstance(default, tuple) and isinstance(value, int) and \
+                    not isinstance(value, bool):
+                value = (value,)  # MXNet reads a shape given as one number as a 1-tuple
             attrs[name] = hashable(value)
         if self.extra_attrs is not None:
             attrs.update(self.extra_attrs({k: kwargs[k] for k in sorted(unknown)}))
@@ -102,13 +116,6 @@ class OpSpec:
                           if k not in self.attrs and not (k.startswith("__") and
                                                           k.endswith("__")))
         return parsed
-
-    @property
-    def accepts_any_keyword(self):
-        """MXNet 1.9.1 checks keywords against an operator's parameter struct; an operator
-        with none (no attributes, fixed inputs) ignores unknown keywords, e.g.
-        ``broadcast_maximum(a, b, axis=1)`` runs."""
-        return not self.attrs and not self.variadic
 
     def input_list(self, attrs):
         """The names of every input for ``attrs``, in order."""
@@ -189,13 +196,16 @@ class OpSpec:
 
 
 def hashable(value):
-    """``value`` as a hashable attribute: lists become tuples, 0-d arrays Python scalars."""
+    """``value`` as a hashable attribute: lists and numpy arrays become tuples, 0-d arrays
+    Python scalars."""
     if isinstance(value, list):
         return tuple(hashable(v) for v in value)
     if isinstance(value, tuple):
         return tuple(hashable(v) for v in value)
     if hasattr(value, "dtype") and hasattr(value, "shape") and value.shape == ():
         return value.item()
+    if isinstance(value, np.ndarray):  # a shape given as a numpy array
+        return tuple(hashable(v) for v in value.tolist())
     return value
 
 
@@ -242,6 +252,8 @@ def _parse_attr_string(text, default):
         return text
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if isinstance(default, tuple) and isinstance(value, int) and not isinstance(value, bool):
+        return (value,)  # MXNet reads a shape written as one number ("-1") as a 1-tuple
     return hashable(value)
 
 
@@ -282,6 +294,15 @@ def get(name) -> OpSpec:
         return _REGISTRY[name]
     except KeyError:
         raise MXNetError(f"operator {name!r} is not registered in mxjax") from None
+
+
+def add_alias(name, alias):
+    """Register ``alias`` as another name of operator ``name``."""
+    spec = get(name)
+    if alias in _REGISTRY:
+        raise ValueError(f"operator {alias!r} registered twice")
+    spec.aliases = (*spec.aliases, alias)
+    _REGISTRY[alias] = spec
 
 
 def all_specs():

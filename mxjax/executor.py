@@ -8,8 +8,10 @@ statistics, which MXNet 1.9.1 updates in the backward pass).
 """
 
 import copy
+import os
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from . import engine
@@ -18,9 +20,12 @@ from .base import MXNetError
 from .context import current_context
 from .ndarray import ndarray as _nd
 from .ndarray.ndarray import NDArray
-from .symbol import _cache, _infer, _run
+from .symbol import _cache, _infer, _opinfo, _passes, _run
+from .util import is_np_shape
 
 __all__ = ["Executor", "simple_bind"]
+
+_NO_KEY = np.zeros(2, np.uint32)  # the key argument of a graph without random operators
 
 
 def _arrays(what, given, names, allow_missing):
@@ -70,7 +75,42 @@ class Executor:
         self._outputs = None
         self._last = None
         self._monitor = None
-        self._structure = _cache.structure_key(self._symbol, self._arg_names, self._aux_names)
+        self._settle_creation_shapes()
+        self._structure = _cache.structure_key(self._symbol, self._arg_names,
+                                               self._aux_names) or ("this executor", object())
+        # Read at bind, as MXNet's executor applies its graph passes then.
+        self._eliminate_common_expr = os.environ.get("MXNET_ELIMINATE_COMMON_EXPR", "1") != "0"
+        self._uses_random = _passes.uses_random(self._symbol)
+        diff = self._diff_positions()
+        self._backward_nodes = _passes.backward_nodes(
+            self._symbol, {self._arg_names[i] for i in diff}) if diff else set()
+
+    def _settle_creation_shapes(self):
+        """``mx.sym.ones(shape=(-1, 3))``: a creation operator's unknown dimensions come
+        from shape inference over the bound arrays, as MXNet infers them at bind."""
+        unknown = -1 if is_np_shape() else 0
+        nodes = [n for n in self._symbol._nodes() if not n.is_variable() and n.spec.creation
+                 and any(d < 0 or d == unknown for d in _shape_tuple(n.params.get("shape")))]
+        if not nodes:
+            return
+        shapes = {n: a.shape for n, a in zip(self._arg_names, self.arg_arrays)}
+        shapes.update((n, a.shape) for n, a in zip(self._aux_names, self.aux_arrays))
+        graph = _infer.infer_graph(self._symbol, shapes, default_dtype="float32")
+        for node in nodes:
+            shape = graph.shape.get((id(node), 0))
+            if shape is None:
+                raise MXNetError(f"{node.name} ({node.op}): cannot infer the unknown "
+                                 f"dimensions of shape {node.params['shape']} at bind")
+            node.params["shape"] = shape
+
+    def _diff_positions(self):
+        """Positions of the arguments that get gradients: a gradient array, a grad_req
+        other than 'null' and a floating-point dtype."""
+        if self.grad_arrays is None:
+            return ()
+        return tuple(i for i, n in enumerate(self._arg_names)
+                     if self.grad_arrays[i] is not None and self._grad_req[n] != "null"
+                     and np.issubdtype(self.arg_arrays[i].dtype, np.inexact))
 
     # ---- dictionaries -------------------------------------------------------------------------
     @staticmethod
@@ -104,7 +144,7 @@ class Executor:
         """The output NDArrays: allocated at bind as in MXNet (zeros until a forward),
         refreshed in place by each forward."""
         if self._outputs is None:
-            self._outputs = [_nd.zeros(shape, self._ctx, dtype)
+            self._outputs = [_nd.empty(shape, self._ctx, dtype)
                              for shape, dtype in self._output_avals()]
         return self._outputs
 
@@ -140,7 +180,7 @@ class Executor:
             arg_dict[name][:] = value
         args = [a._data for a in self.arg_arrays]
         aux = [a._data for a in self.aux_arrays]
-        key = _random.next_key(concrete=True)
+        key = _random.next_key(concrete=True) if self._uses_random else _NO_KEY
         pure, jitted = self._function(bool(is_train), args, aux)
         outs, new_aux = engine.run_compiled(jitted, args, aux, key)
         self._set_outputs(outs)
@@ -165,13 +205,15 @@ class Executor:
         """Gradients of the outputs (with head gradients ``out_grads``, ones by default)
         into ``grad_arrays``; auxiliary states updated after a training forward."""
         if self._last is None:
-            raise MXNetError("Executor.backward called before forward")
+            self._last = self._state_without_forward(bool(is_train))
         training, args, aux, key, new_aux = self._last
         heads = self._head_grads(out_grads)
-        diff = tuple(i for i, n in enumerate(self._arg_names)
-                     if self.grad_arrays is not None and self.grad_arrays[i] is not None
-                     and self._grad_req[n] != "null"
-                     and np.issubdtype(self.arg_arrays[i].dtype, np.inexact))
+        diff = self._diff_positions()
+        for i, target in enumerate(self.grad_arrays or ()):
+            # integer arguments get no gradient through JAX: MXNet writes zeros there
+            if (i not in diff and target is not None
+                    and self._grad_req[self._arg_names[i]] == "write"):
+                target._set_data(jnp.zeros_like(target._data))
         if diff:
             bwd = _cache.backward(self._structure, self._symbol, self._arg_names,
                                   self._aux_names, training, diff, args, aux, heads)
@@ -186,6 +228,19 @@ class Executor:
                 if i not in written:
                     arr._set_data(value)
 
+    def _state_without_forward(self, training):
+        """What ``backward`` needs of a forward that never ran. MXNet then runs the
+        backward pass on whatever its forward buffers hold; mxjax differentiates at the
+        current arguments."""
+        args = [a._data for a in self.arg_arrays]
+        aux = [a._data for a in self.aux_arrays]
+        key = _random.next_key(concrete=True) if self._uses_random else _NO_KEY
+        new_aux = []
+        if training and aux:
+            new_aux = engine.run_compiled(self._function(training, args, aux)[1], args, aux,
+                                          key)[1]
+        return training, args, aux, key, new_aux
+
     def _head_grads(self, out_grads):
         if out_grads is None:
             return [None] * len(self.outputs)
@@ -193,16 +248,23 @@ class Executor:
             out_grads = [out_grads]
         elif isinstance(out_grads, dict):
             out_grads = [out_grads[k] for k in self._symbol.list_outputs()]
-        if len(out_grads) != len(self.outputs):
-            raise MXNetError(f"backward: got {len(out_grads)} head gradients for "
-                             f"{len(self.outputs)} outputs")
         heads = []
-        for o, g in zip(self.outputs, out_grads):
+        # As in MXNet, a head gradient must have its output's shape only where the backward
+        # pass reads it; head gradients past the last output are ignored.
+        for i, (o, (node, _)) in enumerate(zip(self.outputs, self._symbol._outputs)):
+            needed = id(node) in self._backward_nodes
+            g = out_grads[i] if i < len(out_grads) else None
+            if g is None:  # ones, as for ``out_grads=None``
+                heads.append(None)
+                continue
             if not isinstance(g, NDArray):
                 raise TypeError("inputs must be NDArray")
             if g.shape != o.shape:
-                raise MXNetError(f"backward: head gradient has shape {g.shape}, expected "
-                                 f"{o.shape}")
+                if needed:
+                    raise MXNetError(f"backward: operands shape mismatch: head gradient "
+                                     f"{i} has shape {g.shape}, output {o.shape}")
+                heads.append(None)
+                continue
             heads.append(g._data.astype(o._data.dtype))
         return heads
 
@@ -258,7 +320,7 @@ class Executor:
         executor._monitor = self._monitor
         executor._outputs = [
             _share_memory(old, shape, True, None) if np.dtype(old.dtype) == dtype
-            else _nd.zeros(shape, self._ctx, dtype)
+            else _nd.empty(shape, self._ctx, dtype)
             for old, (shape, dtype) in zip(self.outputs, executor._output_avals())]
         return executor
 
@@ -275,14 +337,48 @@ class Executor:
         from . import autograd
         with autograd.pause(train_mode=is_train):
             outputs = _run.evaluate(internals, values)
-        for name, node_entry, value in zip(internals.list_outputs(), internals._outputs,
-                                           outputs):
-            if monitor_all or not node_entry[0].is_variable():
-                callback(name, value)
+        value_of = {(id(node), i): value for (node, i), value in zip(internals._outputs,
+                                                                      outputs)}
+        # As MXNet's executor: node by node, its inputs (a variable input also under its
+        # own name) when monitoring all, then its outputs.
+        for node in self._symbol._nodes():
+            if node.is_variable():
+                continue
+            if monitor_all:
+                names = _opinfo.monitor_input_names(node.spec, node.op_attrs(),
+                                                    len(node.inputs))
+                for name, (child, i, _) in zip(names, node.inputs):
+                    if child.is_variable():
+                        callback(child.name, value_of[(id(child), i)])
+                    callback(f"{node.name}_{name}", value_of[(id(child), i)])
+            for i, name in enumerate(node.output_names()):
+                callback(name, value_of[(id(node), i)])
 
     def debug_str(self):
-        """The bound symbol's ``debug_str()``."""
-        return self._symbol.debug_str()
+        """The bound symbol's ``debug_str()`` and, as MXNet reports it, the memory planned
+        for the node outputs (and their gradients, when a backward pass is bound)."""
+        shapes = {n: a.shape for n, a in zip(self._arg_names, self.arg_arrays)}
+        shapes.update((n, a.shape) for n, a in zip(self._aux_names, self.aux_arrays))
+        dtypes = {n: np.dtype(a.dtype).name for n, a in zip(self._arg_names, self.arg_arrays)}
+        dtypes.update((n, np.dtype(a.dtype).name) for n, a in zip(self._aux_names,
+                                                                   self.aux_arrays))
+        graph = _infer.infer_graph(self._symbol, shapes, dtypes, default_dtype="float32")
+        total = _passes.planned_bytes(self._symbol, graph.shape, graph.dtype,
+                                      self._backward_nodes)
+        return self._symbol.debug_str() + f"Total {total >> 20} MB allocated\n"
+
+    def get_optimized_symbol(self):
+        """The graph after the passes MXNet applies at bind: common subexpressions
+        eliminated unless ``MXNET_ELIMINATE_COMMON_EXPR=0`` was set then."""
+        if self._eliminate_common_expr:
+            return _passes.eliminate_common_expr(self._symbol)
+        return copy.deepcopy(self._symbol)
+
+
+def _shape_tuple(shape):
+    if shape is None:
+        return ()
+    return (shape,) if isinstance(shape, int) else tuple(shape)
 
 
 def _share_memory(arr, shape, allow_up_sizing, name):
@@ -298,7 +394,7 @@ def _share_memory(arr, shape, allow_up_sizing, name):
                 "executor and then down sizing it is more efficient than the reverse. If "
                 "you really want to up size, set allow_up_sizing=True to enable allocation "
                 "of new arrays.")
-        return _nd.zeros(shape, arr.context, arr.dtype)
+        return _nd.empty(shape, arr.context, arr.dtype)
     flat = arr.reshape((-1,))
     return (flat if size == arr.size else flat[:size]).reshape(shape)
 
@@ -316,12 +412,12 @@ def simple_bind(symbol, ctx, grad_req="write", type_dict=None, shapes=None):
             given = "".join(f"{k}: {v}\n" for k, v in (shapes or {}).items())
             raise RuntimeError(f"simple_bind error. Arguments:\n{given}cannot infer the shape "
                                f"of '{name}'")
-        return _nd.zeros(graph.shape[key], ctx, graph.dtype.get(key, "float32"))
+        return _nd.empty(graph.shape[key], ctx, graph.dtype.get(key, "float32"))
 
     arg_names = symbol.list_arguments()
     args = [allocate(n) for n in arg_names]
     reqs = _grad_reqs(grad_req, arg_names)
-    grads = [None if reqs[n] == "null" else _nd.zeros(a.shape, ctx, a.dtype)
+    grads = [None if reqs[n] == "null" else _nd.empty(a.shape, ctx, a.dtype)
              for n, a in zip(arg_names, args)]
     aux = [allocate(n) for n in symbol.list_auxiliary_states()]
     return Executor(symbol, ctx, args, grads, reqs, aux)

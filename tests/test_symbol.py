@@ -82,7 +82,7 @@ def test_save_and_load_file(tmp_path):
 # ---- graph building -------------------------------------------------------------------------
 def test_every_operator_has_a_symbol_function():
     modules = {"op": mx.sym, "_internal": mx.sym._internal, "contrib": mx.sym.contrib,
-               "linalg": mx.sym.linalg, "image": mx.sym.image}
+               "linalg": mx.sym.linalg, "image": mx.sym.image, "sparse": mx.sym.sparse}
     for name, spec in all_specs():
         module, func_name = _target(name)
         fn = getattr(modules[module], func_name)
@@ -163,6 +163,16 @@ def test_attributes():
             u = mx.sym.var("u")
     assert v.list_attr() == {"__ctx_group__": "dev1", "ctx_group": "dev1"}
     assert u.attr("__x__") == "1" and u.attr("ctx_group") == "dev1"
+
+
+def test_shape_written_as_one_number():
+    """MXNet writes ``reshape(-1)``'s shape as "-1" and reads it back as ``(-1,)``."""
+    flat = mx.sym.var("a").reshape(-1)
+    assert json.loads(flat.tojson())["nodes"][1]["attrs"] == {"shape": "-1"}
+    loaded = mx.sym.load_json(flat.tojson())
+    for graph in (flat, loaded):
+        out = graph.eval(a=mx.nd.ones((2, 3)))[0]
+        assert out.shape == (6,)
 
 
 def test_copy_compose_and_pickle():
@@ -249,9 +259,29 @@ def test_executor_compiles_once_and_backward_reuses_the_forward_randomness():
         np.testing.assert_array_equal(ex.grad_dict["x"].asnumpy(), out)  # same mask
         outs.append(out)
     assert not np.array_equal(outs[0], outs[1])
-    assert ex._function(True)[1]._cache_size() == 1
-    assert all(f._cache_size() == 1 for f in ex._backward_fns.values())
+    args = [a._data for a in ex.arg_arrays]
+    assert ex._function(True, args, [])[1]._cache_size() == 1
     np.testing.assert_array_equal(ex.forward()[0].asnumpy(), np.full(64, 3.0))
+
+
+def test_executors_share_compiled_functions():
+    from mxjax.symbol import _cache
+
+    def bind(name, shape):
+        x = mx.sym.var(name)
+        net = mx.sym.FullyConnected(x, num_hidden=3, name=f"{name}_fc") * 2
+        ex = net.simple_bind(mx.cpu(), **{name: shape})
+        ex.forward(is_train=True)
+        ex.backward(mx.nd.ones((shape[0], 3)))
+        return ex
+
+    bind("a", (4, 5))
+    before = _cache.cache_info()
+    bind("b", (4, 5))  # other names, same structure and shapes: nothing compiles
+    after = _cache.cache_info()
+    assert after["misses"] == before["misses"] and after["hits"] > before["hits"]
+    bind("c", (6, 5))  # a new shape: a new forward and backward
+    assert _cache.cache_info()["misses"] == after["misses"] + 2
 
 
 def test_batchnorm_statistics_change_in_backward_only():
@@ -281,7 +311,9 @@ def test_simple_bind_reshape_copy_params_and_monitor():
     ex.copy_params_from({"fc_weight": mx.nd.ones((2, 4)), "fc_bias": mx.nd.ones((2,))})
     with pytest.raises(ValueError, match="not in the arguments"):
         ex.copy_params_from({"nope": mx.nd.ones((1,))})
-    bigger = ex.reshape(data=(5, 4))
+    with pytest.raises(mx.base.MXNetError, match="allow_up_sizing"):
+        ex.reshape(data=(5, 4))
+    bigger = ex.reshape(data=(5, 4), allow_up_sizing=True)
     assert bigger.arg_dict["fc_weight"] is ex.arg_dict["fc_weight"]
     assert bigger.forward()[0].shape == (5, 2)
     seen = []

@@ -6,21 +6,23 @@ reads through its root array, and writing into it rewrites the root, so both sid
 every write, as with MXNet's shared memory.
 """
 
+import ctypes
 import functools
 import operator
+import weakref
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import _tracing, autograd, engine
-from ..base import MXNetError, NotImplementedForSymbol, numeric_types
+from ..base import MXNetError, NDArrayHandle, NotImplementedForSymbol, numeric_types
 from ..context import Context, context_of_device, current_context
 from ..engine import Pending
 from . import indexing
 
 __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "linspace",
-           "eye", "waitall", "concatenate", "moveaxis", "histogram", "dtype_np",
+           "eye", "waitall", "concatenate", "moveaxis", "histogram", "onehot_encode", "dtype_np",
            "add", "subtract", "multiply", "divide", "true_divide", "modulo", "power",
            "maximum", "minimum", "equal", "not_equal", "greater", "greater_equal", "lesser",
            "lesser_equal", "logical_and", "logical_or", "logical_xor"]
@@ -28,6 +30,7 @@ __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "lins
 # MXNet's storage-type ids, as written into ``__storage_type__`` attributes and files.
 _STORAGE_TYPE_STR_TO_ID = {"undefined": -1, "default": 0, "row_sparse": 1, "csr": 2}
 py_slice = slice  # MXNet's name for the builtin, kept for code that imports it
+_HANDLES = weakref.WeakValueDictionary()  # address -> NDArray, for the handles given out
 
 _DTYPES = {np.dtype(t) for t in ("float16", "float32", "float64", "uint8", "int8", "int32",
                                  "int64", "bool")}
@@ -51,6 +54,13 @@ def _op(name):
     return getattr(_internal if name.startswith("_") else op, name)
 
 
+def _from_handle(handle):
+    array = _HANDLES.get(handle.value)
+    if array is None:
+        raise MXNetError(f"{handle} is not the handle of a live NDArray")
+    return array
+
+
 def _ctx_of(value):
     if type(value) is Pending:
         return value.ctx
@@ -63,14 +73,23 @@ class NDArray:
     """An n-dimensional array with MXNet 1.x semantics, backed by JAX."""
 
     __slots__ = ("_value", "_ctx", "_root", "_steps", "_cache", "_version", "_node",
-                 "_grad", "_grad_req", "_fresh_grad", "__weakref__")
+                 "_grad", "_grad_req", "_fresh_grad", "_writable", "__weakref__")
     __array_priority__ = 1000.0
 
-    def __init__(self, value, ctx=None):
+    def __init__(self, value, ctx=None, writable=True):
+        source = None
+        if isinstance(value, ctypes.c_void_p):  # MXNet's NDArray(handle): the same array
+            source = _from_handle(value)
+            value, ctx = None, source._ctx
         self._value = value
         self._ctx = ctx
         self._root = None
         self._steps = ()
+        if source is not None:
+            self._root = source if source._root is None else source._root
+            self._steps = source._steps
+        if not writable:
+            self._writable = False
         self._cache = None
         self._version = 0
         self._node = None
@@ -163,11 +182,19 @@ class NDArray:
 
     @property
     def handle(self):
-        return self
+        """A C-style handle (``NDArrayHandle``): ``NDArray(handle)`` is this array again."""
+        return NDArrayHandle(self._as_parameter_)
+
+    @property
+    def _as_parameter_(self):
+        # The address ctypes sees, as MXNet's monitor callbacks hand them out:
+        # ``NDArray(ctypes.cast(x, NDArrayHandle))`` reads and writes x's data.
+        _HANDLES[id(self)] = self
+        return id(self)
 
     @property
     def writable(self):
-        return True
+        return getattr(self, "_writable", True)
 
     # ---- conversion --------------------------------------------------------------------
     def asnumpy(self):
@@ -210,10 +237,19 @@ class NDArray:
         return self
 
     def tostype(self, stype):
-        if stype != "default":
-            raise NotImplementedError(f"mxjax stores arrays densely; stype {stype!r} is not "
-                                      "supported")
-        return self
+        """A copy with storage type ``stype`` ('default', 'row_sparse' or 'csr'; see
+        ``mx.nd.sparse``)."""
+        return _op("cast_storage")(self, stype=stype)
+
+    def to_dlpack_for_read(self):
+        """A DLPack capsule over this array's buffer (see ``mx.nd.to_dlpack_for_read``)."""
+        from ._interop import to_dlpack_for_read
+        return to_dlpack_for_read(self)
+
+    def to_dlpack_for_write(self):
+        """A DLPack capsule over this array's buffer (see ``mx.nd.to_dlpack_for_write``)."""
+        from ._interop import to_dlpack_for_write
+        return to_dlpack_for_write(self)
 
     def wait_to_read(self):
         jax.block_until_ready(self._data)
@@ -223,9 +259,10 @@ class NDArray:
 
     # ---- autograd ----------------------------------------------------------------------
     def attach_grad(self, grad_req="write", stype=None):
-        if stype not in (None, "default"):
-            raise NotImplementedError("sparse gradients are not supported by mxjax")
-        self._mark_variable(zeros(self.shape, self.context, self.dtype), grad_req)
+        """Give this array a gradient buffer (of storage type ``stype``; by default this
+        array's own) that backward fills."""
+        grad = _zeros(self.shape, self.context, self.dtype, stype=stype or self.stype)
+        self._mark_variable(grad, grad_req)
 
     def _mark_variable(self, grad, grad_req):
         if grad_req not in ("write", "add", "null"):
@@ -290,11 +327,17 @@ class NDArray:
     def __hash__(self):
         return id(self)
 
-    def __getstate__(self):
-        return {"data": self.asnumpy()}
+    def __getstate__(self):  # MXNet's pickled state: the array in its file format
+        from .. import util
+        from .serialization import dumps_array
+        value = self.asnumpy()  # a 0-d array needs the numpy-shape format
+        return {"handle": bytearray(dumps_array(value, util.is_np_shape() or not value.ndim))}
 
     def __setstate__(self, state):
-        NDArray.__init__(self, jnp.asarray(state["data"]))
+        from .serialization import loads_array
+        handle = state["handle"]
+        value = None if handle is None else loads_array(bytes(handle), np_shape=None)
+        NDArray.__init__(self, None if value is None else jnp.asarray(value))
 
     # ---- shape ---------------------------------------------------------------------------
     def reshape(self, *shape, **kwargs):
@@ -306,10 +349,59 @@ class NDArray:
         reverse = kwargs.pop("reverse", False)
         if kwargs:
             raise TypeError(f"reshape: unexpected keyword arguments {sorted(kwargs)}")
-        target = reshape_shape(self.shape, tuple(shape), reverse)
+        target = reshape_shape(self.shape, tuple(shape), reverse, exact=False)
+        size, new_size = self.size, int(np.prod(target, dtype=np.int64))
+        if new_size > size or (new_size != size and autograd.is_recording()):
+            raise MXNetError(f"NDArray.Reshape: target shape {target} must have the same "
+                             f"size as the current shape {self.shape}")
+        if new_size != size:  # MXNet 1.9.1 raises ValueError for a smaller target
+            raise ValueError(f"Cannot reshape array of size {size} into shape {tuple(shape)}")
+        return self._reshaped(target)
+
+    def _reshaped(self, shape):
+        """A view of this array with ``shape`` (same size, no special codes)."""
         if autograd.is_recording():
-            return _op("Reshape")(self, shape=target)
-        return self._make_view(("reshape", target))
+            return _op("Reshape")(self, shape=shape)
+        return self._make_view(("reshape", tuple(shape)))
+
+    def flatten(self, inplace=False):
+        """``Flatten`` to ``(d0, d1*...*dk)``; with ``inplace`` a view sharing this data."""
+        if not inplace:
+            return _op("Flatten")(self)
+        return self._reshaped((self.shape[0], self.size // max(self.shape[0], 1)))
+
+    def expand_dims(self, axis, inplace=False):
+        """Insert an axis of size 1 at ``axis``; with ``inplace`` a view."""
+        if not inplace:
+            return _op("expand_dims")(self, axis=axis)
+        shape = list(self.shape)
+        if not -len(shape) - 1 <= axis <= len(shape):
+            raise AssertionError(f"axis {axis} is out of range for {len(shape)}d array")
+        shape.insert(axis + len(shape) + 1 if axis < 0 else axis, 1)
+        return self._reshaped(shape)
+
+    def squeeze(self, axis=None, inplace=False):
+        """Remove axes of size 1 (all, or those in ``axis``); with ``inplace`` a view."""
+        if not inplace:
+            return _op("squeeze")(self, axis=axis)
+        shape = self.shape
+        axes = [axis] if isinstance(axis, int) else list(axis or ())
+        if len(axes) != len(set(axes)):
+            raise AssertionError(f"axis {axes} contains duplicate which is not allowed.")
+        for a in axes:
+            if not -len(shape) <= a < len(shape):
+                raise AssertionError(f"axis {a} is out of range for {len(shape)}d array")
+            if shape[a] != 1:
+                raise AssertionError(f"Squeeze target axis {a} must be size 1, got {shape[a]}.")
+        drop = {a % len(shape) for a in axes} if axes else \
+            {i for i, d in enumerate(shape) if d == 1}
+        return self._reshaped([d for i, d in enumerate(shape) if i not in drop] or [1])
+
+    @staticmethod
+    def _basic_indexing_slice_is_contiguous(slc_key, shape):
+        """Whether one ``slice`` per axis of ``shape`` selects a contiguous block (then
+        ``x[key]`` is a view)."""
+        return indexing.slices_contiguous(slc_key, shape)
 
     # ---- indexing ------------------------------------------------------------------------
     def __getitem__(self, key):
@@ -325,7 +417,8 @@ class NDArray:
         return _op("_basic_index")(self, key=bkey, lows=bkey.lows)
 
     def __setitem__(self, key, value):
-        autograd.check_inplace(self)
+        if autograd.is_recording():
+            autograd.check_inplace(self, () if self._whole_key(key) else (value,))
         target = self._lazy
         shape, dt = tuple(target.shape), np.dtype(target.dtype)
         value = value._lazy if isinstance(value, NDArray) else jnp.asarray(value)
@@ -349,6 +442,17 @@ class NDArray:
         self._set_data(engine.call(_set_basic(bkey), ("set_basic", bkey),
                                    [target, value, *bkey.lows])[0])
 
+    def _whole_key(self, key):
+        """Whether ``x[key] = v`` overwrites all of ``x`` (MXNet copies then; any other
+        write reads ``x`` too, an in-place operation)."""
+        if isinstance(key, slice) and key == slice(None) or key is Ellipsis:
+            return True
+        if isinstance(key, NDArray) or not indexing.is_basic(key):
+            return False
+        layout = indexing.parse_basic(key, self.shape).layout
+        return all(n == d and stride == 1 and not rev
+                   for (n, stride, rev), d in zip(layout, self.shape))
+
     def _write_whole(self, value, shape, dt):
         if tuple(value.shape) != shape or np.dtype(value.dtype) != dt:
             value = engine.call(_fill(shape, dt), ("fill", shape, dt), [value])[0]
@@ -363,7 +467,9 @@ class NDArray:
         self._write_whole(value, self.shape, np.dtype(self.dtype))
 
     def _inplace(self, fn, other):
-        autograd.check_inplace(self)
+        if not self.writable:
+            raise ValueError("trying to write into a readonly NDArray")
+        autograd.check_inplace(self, (other,))
         result = fn(self, other)
         self._assign(result)
         return self
@@ -465,11 +571,11 @@ class _SymbolicValueError(NotImplementedForSymbol):
 _FORWARDED_METHODS = (
     "reshape_like zeros_like ones_like broadcast_axes repeat pad swapaxes split split_v2 slice "
     "slice_axis slice_like take one_hot pick sort topk argsort argmax argmax_channel argmin "
-    "clip abs sign flatten shape_array size_array expand_dims tile transpose flip "
+    "clip abs sign shape_array size_array tile transpose flip "
     "depth_to_space space_to_depth diag sum nansum prod nanprod mean max min norm round rint "
     "fix floor ceil trunc sin cos tan arcsin arccos arctan degrees radians sinh cosh tanh "
     "arcsinh arccosh arctanh exp expm1 log log10 log2 log1p sqrt rsqrt cbrt rcbrt square "
-    "reciprocal relu sigmoid softmax log_softmax softmin squeeze broadcast_to broadcast_like"
+    "reciprocal relu sigmoid softmax log_softmax softmin broadcast_to broadcast_like"
 ).split()
 
 
@@ -591,9 +697,13 @@ def array(source_array, ctx=None, dtype=None):
     else:
         dt = dtype_np(dtype)
         try:
-            value = np.asarray(source_array, dtype=dt)
+            # A fresh host copy: device_put may alias a numpy buffer even with may_alias=False
+            # on CPU, and the caller may still write to theirs. One transfer, no jnp dispatch.
+            value = np.array(source_array, dtype=dt)
         except (TypeError, ValueError) as e:
             raise TypeError(f"source_array must be array like object: {e}") from None
+        ctx = Context(ctx) if ctx is not None else current_context()
+        return NDArray(jax.device_put(value, ctx.jax_device), ctx)
     ctx = Context(ctx) if ctx is not None else current_context()
     value = jnp.asarray(value, dtype=dt)
     return NDArray(jax.device_put(value, ctx.jax_device, may_alias=False), ctx)
@@ -604,15 +714,39 @@ def _creation(op_name, **attrs):
 
 
 def empty(shape, ctx=None, dtype=None):
-    return zeros(shape, ctx, dtype)
+    """An array of ``shape`` (MXNet leaves it uninitialised; here zeros), made on the host
+    and transferred: no XLA program to compile for each new shape."""
+    ctx = Context(ctx) if ctx is not None else current_context()
+    value = np.zeros(_shape(shape), dtype_np(dtype))
+    return NDArray(jax.device_put(value, ctx.jax_device), ctx)
 
 
-def zeros(shape, ctx=None, dtype=None, **kwargs):
+def _check_known_shape(op, shape):
+    # MXNet outside mx.np_shape(): no axes, or an axis of size 0, is an unknown shape, and
+    # a creation operator cannot infer one.
+    if not shape or 0 in shape:
+        from ..util import is_np_shape
+        if not is_np_shape():
+            raise MXNetError(f"Operator {op} inferring shapes failed: shape {shape} is "
+                             "unknown outside mx.np_shape() (0 marks an unknown axis)")
+
+
+def zeros(shape, ctx=None, dtype=None, stype=None, **kwargs):
+    """An array of zeros (of storage type ``stype``: see ``mx.nd.sparse.zeros``)."""
+    _check_known_shape("_zeros", _shape(shape))
+    return _zeros(shape, ctx, dtype, stype, **kwargs)
+
+
+def _zeros(shape, ctx=None, dtype=None, stype=None, **kwargs):
+    if stype not in (None, "default"):
+        from . import sparse
+        return sparse.zeros(stype, shape, ctx=ctx, dtype=dtype, **kwargs)
     return _creation("_zeros", shape=_shape(shape), ctx=ctx, dtype=dtype_np(dtype).name,
                      **kwargs)
 
 
 def ones(shape, ctx=None, dtype=None, **kwargs):
+    _check_known_shape("_ones", _shape(shape))
     return _creation("_ones", shape=_shape(shape), ctx=ctx, dtype=dtype_np(dtype).name,
                      **kwargs)
 
@@ -656,10 +790,34 @@ def concatenate(arrays, axis=0, always_copy=True):
 
 
 def moveaxis(tensor, source, destination):
-    axes = list(range(tensor.ndim))
-    src, dst = source % tensor.ndim, destination % tensor.ndim
-    axes.insert(dst, axes.pop(src))
-    return _op("transpose")(tensor, axes=tuple(axes))
+    """Move the axes ``source`` (an int or a sequence) to the positions ``destination``;
+    the other axes keep their order."""
+    source = _axis_tuple(source, tensor.ndim, "source")
+    destination = _axis_tuple(destination, tensor.ndim, "destination")
+    if len(source) != len(destination):
+        raise ValueError("`source` and `destination` arguments must have the same number "
+                         "of elements")
+    order = [n for n in range(tensor.ndim) if n not in source]
+    for dst, src in sorted(zip(destination, source)):
+        order.insert(dst, src)
+    return _op("transpose")(tensor, axes=tuple(order))
+
+
+def _axis_tuple(axes, ndim, what):
+    axes = [axes] if isinstance(axes, (int, np.integer)) else list(axes)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{what} axis {a} is out of bounds for an array of dimension "
+                             f"{ndim}")
+    axes = tuple(int(a) % ndim for a in axes)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"repeated axis in `{what}` argument")
+    return axes
+
+
+def onehot_encode(indices, out):
+    """Writes the one-hot rows of ``indices`` into the float32 (N, K) ``out``; returns it."""
+    return _op("_onehot_encode")(indices, out, out=out)
 
 
 def histogram(a, bins=10, range=None):  # noqa: A002 - MXNet's argument name

@@ -7,11 +7,11 @@ Executor (``bind``, ``simple_bind``, ``eval``).
 """
 
 from .. import operator as _operator  # noqa: F401  (registers every operator)
-from . import _internal, contrib, image, linalg, op
+from . import _internal, contrib, image, linalg, op, sparse
 from . import register as _register
 
 _register.populate({"op": op, "_internal": _internal, "contrib": contrib, "linalg": linalg,
-                    "image": image})
+                    "image": image, "sparse": sparse})
 
 from . import random as random  # noqa: E402
 from .op import *  # noqa: E402,F401,F403  (the Python-level functions below take priority)

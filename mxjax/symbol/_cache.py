@@ -27,7 +27,8 @@ _stats = {"hits": 0, "misses": 0}
 
 def structure_key(symbol, arg_names, aux_names):
     """A hashable description of everything in ``symbol`` that decides what its graph
-    computes, or ``None`` when some attribute cannot be hashed (nothing is cached)."""
+    computes, or ``None`` when some attribute cannot be hashed (then the caller keys its
+    functions by something of its own)."""
     position = {name: ("arg", i) for i, name in enumerate(arg_names)}
     position.update((name, ("aux", i)) for i, name in enumerate(aux_names))
     nodes = symbol._nodes()
@@ -75,8 +76,6 @@ def forward(structure, symbol, arg_names, aux_names, training, args, aux):
         pure = _run.graph_function(symbol, arg_names, aux_names, training)
         return pure, jax.jit(pure)
 
-    if structure is None:
-        return build()
     return _lookup(("forward", structure, training, _avals(args), _avals(aux)), build)
 
 
@@ -87,8 +86,6 @@ def backward(structure, symbol, arg_names, aux_names, training, diff, args, aux,
         pure = forward(structure, symbol, arg_names, aux_names, training, args, aux)[0]
         return jax.jit(_run.vjp_function(pure, diff))
 
-    if structure is None:
-        return build()
     given = tuple(h is not None for h in heads)
     return _lookup(("backward", structure, training, diff, given, _avals(args), _avals(aux)),
                    build)

@@ -75,7 +75,8 @@ def _to_user(shape):
 
 def _attr_shape(node):
     text = node.attrs.get("__shape__")
-    return None if text is None else tuple(ast.literal_eval(text))
+    value = None if text is None else ast.literal_eval(text)
+    return None if value is None else tuple(value)
 
 
 def _attr_dtype(node):
@@ -93,11 +94,16 @@ class _Graph:
         self.partial, self.dtype = {}, {}
         self.default_dtype = default_dtype
         self._evaluated = {}
+        self._from_attr = set()  # variables whose shape is their ``__shape__`` attribute
         for node in self.nodes:
             if node.is_variable():
                 key = (id(node), 0)
-                shape = _from_user(shapes[node.name] if node.name in shapes
-                                   else _attr_shape(node))
+                if node.name in shapes:
+                    shape = _from_user(shapes[node.name])
+                else:
+                    shape = _from_user(_attr_shape(node))
+                    if shape is not None:
+                        self._from_attr.add(key)
                 if shape is not None:
                     self.partial[key] = shape
                 dtype = dtypes.get(node.name, _attr_dtype(node))
@@ -149,18 +155,29 @@ class _Graph:
         return self.dtype.get(key, self.default_dtype)
 
     def _set(self, key, shape, node):
-        """Merge ``shape`` into the shape of ``key``; known dimensions must agree."""
+        """Merge ``shape`` into the shape of ``key`` (an input or output of ``node``);
+        known dimensions must agree."""
         old = self.partial.get(key)
         merged = _merge(old, shape)
         if old is not None and shape is not None and (
                 len(old) != len(shape) or any(a >= 0 and b >= 0 and a != b
                                               for a, b in zip(old, shape))):
-            raise MXNetError(f"InferShape: shape inconsistent at operator {node.name} "
-                             f"({node.op}): {_to_user(old)} vs. {_to_user(shape)}")
+            raise MXNetError(f"Error in operator {node.name}: {self._describe(node, key)} "
+                             f"has shape {_to_user(old)}, expected {_to_user(shape)} "
+                             f"({node.op}: inconsistent shapes)")
         if merged is None or merged == old:
             return False
+        if key in self._from_attr and not _known(merged):
+            return False  # MXNet keeps a ``__shape__`` until inference completes it
         self.partial[key] = merged
         return True
+
+    @staticmethod
+    def _describe(node, key):
+        for (child, i, _), name in zip(node.inputs, node.input_names()):
+            if (id(child), i) == key:
+                return name
+        return f"output {key[1]}"
 
     def _fill_inputs(self, node, spec, attrs, keys, outs, names):
         """Shapes of inputs (and, element-wise, outputs) from rules; dtypes of variable
@@ -194,9 +211,18 @@ class _Graph:
     def _forward(self, node, spec, attrs, keys, outs, names, shapes):
         """Outputs from the inputs; with unknown input dimensions, the output dimensions
         that differ between two stand-in sizes are unknown."""
-        if all(_known(s) for s in shapes):
+        target = attrs.get("shape") if not keys else None
+        if isinstance(target, tuple) and any(d < 0 for d in target):
+            # a creation operator's unknown dimensions (-1), settled from its consumers
+            filled = dict(attrs, shape=tuple(max(d, 1) for d in target))
+            dtype = self._eval(node, spec, filled, keys, names, shapes)[0].dtype
+            found = [(target, dtype)]
+        elif all(_known(s) for s in shapes):
             results = self._eval(node, spec, attrs, keys, names, shapes)
             found = [(tuple(r.shape), r.dtype) for r in results]
+            if not keys and not is_np_shape() and 0 in tuple(attrs.get("shape") or ()):
+                # legacy shapes: a 0 in a creation operator's shape is an unknown dimension
+                found = [(tuple(-1 if d == 0 else d for d in s), t) for s, t in found]
         elif spec.name in _opinfo.NO_PARTIAL_SHAPE:
             return False
         else:
@@ -210,6 +236,9 @@ class _Graph:
             found = [(tuple(a if a == b else -1 for a, b in zip(r1.shape, r2.shape))
                       if len(r1.shape) == len(r2.shape) else None, r1.dtype)
                      for r1, r2 in zip(*runs)]
+            if spec.name in _opinfo.UNKNOWN_STAYS_UNKNOWN:
+                found = [(tuple(-1 if d < 0 else o for o, d in zip(s, shapes[0])), t)
+                         for s, t in found]
         progress = False
         for k, (shape, dtype) in zip(outs, found):
             if shape is not None:
@@ -220,7 +249,8 @@ class _Graph:
         return progress
 
     def _backward(self, node, spec, attrs, keys, outs, names):
-        """Unknown input dimensions from known output dimensions they follow exactly."""
+        """Unknown input dimensions from known output dimensions that move with them one
+        for one (``out = in + offset``: element-wise, concatenated, stride-1 windows)."""
         shapes = [self.partial[k] for k in keys]
         unknown = [(i, d) for i, s in enumerate(shapes) for d, v in enumerate(s) if v < 0]
         targets = [(o, j, v) for o, k in enumerate(outs)
@@ -239,11 +269,14 @@ class _Graph:
             except MXNetError:
                 return None
 
-        base = run(())
-        if base is None:
+        base, everything = run(()), run(unknown)
+        if base is None or everything is None:
             return False
+        step = high - low
+        # Output dimensions that move with the stand-in size one for one: out = in + offset.
         targets = [(o, j, v) for o, j, v in targets
-                   if o < len(base) and j < len(base[o]) and base[o][j] == low]
+                   if o < len(base) and len(base[o]) == len(everything[o]) > j and
+                   everything[o][j] - base[o][j] == step]
         axes = sorted({d for _, d in unknown})
         groups = [[u] for u in unknown] + [[u for u in unknown if u[1] == axis]
                                            for axis in axes]
@@ -255,9 +288,11 @@ class _Graph:
             if result is None:
                 continue
             for o, j, v in targets:
-                if len(result[o]) == len(base[o]) and result[o][j] == high:
+                size = v - (base[o][j] - low)
+                if len(result[o]) == len(base[o]) and result[o][j] - base[o][j] == step \
+                        and size >= 0:
                     for u in group:
-                        resolved.setdefault(u, v)
+                        resolved.setdefault(u, size)
         progress = False
         for i, k in enumerate(keys):
             new = tuple(resolved.get((i, d), v) for d, v in enumerate(shapes[i]))
@@ -309,7 +344,10 @@ def _rule_shapes(spec, names, shapes, attrs, out_shapes):
     if spec.name == "where":
         return _where_shapes(known, out_shapes[0])
     if spec.name == "Reshape" and "data" in known:
-        return {"data": _reshape_input(known["data"], attrs)}
+        return {"data": _reshape_input(known["data"], attrs, out_shapes[0])}
+    # A partly known parameter is asked for in full and merged; a partly known data
+    # input is given to the rules as stand-in sizes.
+    known = {n: s for n, s in known.items() if _known(s) or n == "data"}
     if all(_known(s) for s in known.values()):
         return _param_rules(spec, known, attrs)
     runs = [_param_rules(spec, {n: _fill(s, size) for n, s in known.items()}, attrs)
@@ -323,6 +361,11 @@ def _rule_shapes(spec, names, shapes, attrs, out_shapes):
 
 
 def _param_rules(spec, known, attrs):
+    if spec.infer_params is not None and spec.variadic:  # inputs named data0, data1, ...
+        try:
+            return spec.infer_params(dict(known), attrs)
+        except (KeyError, TypeError, IndexError, ValueError, MXNetError):
+            return {}
     if spec.infer_params is not None and ("data" in known or spec.inputs_for):
         try:
             return spec.infer_params({n: known.get(n) for n in spec.input_list(attrs)}, attrs)
@@ -349,9 +392,14 @@ def _where_shapes(known, out):
     return result
 
 
-def _reshape_input(shape, attrs):
-    """The one unknown dimension of Reshape's input when the target shape is explicit
-    (MXNet infers it backward from the element count); else the shape unchanged."""
+def _reshape_input(shape, attrs, out=None):
+    """The one unknown dimension of Reshape's input from the element count of a known
+    output or of an explicit target shape (as MXNet infers it backward); else the shape
+    unchanged."""
+    if _known(out) and list(shape).count(-1) == 1:
+        known = int(np.prod([d for d in shape if d >= 0]))
+        if known and int(np.prod(out)) % known == 0:
+            return tuple(int(np.prod(out)) // known if d < 0 else d for d in shape)
     target = attrs["shape"]
     if not target or any(d <= 0 for d in target) or list(shape).count(-1) != 1:
         return shape

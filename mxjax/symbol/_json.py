@@ -6,10 +6,12 @@
 and the graph attribute ``mxnet_version``.
 """
 
+import ast
 import json
 
 from ..base import MXNetError
 from ..operator import spec as _spec
+from ..util import is_np_shape
 from . import _opinfo
 from .symbol import Symbol, _Node
 
@@ -68,8 +70,29 @@ def dumps(symbol):
             f'  "arg_nodes": {_ints(arg_nodes)}, \n'
             f'  "node_row_ptr": {_ints(row_ptr)}, \n'
             f'  "heads": {_entries(heads, 2)}, \n'
-            f'  "attrs": {{"mxnet_version": ["int", {MXNET_VERSION}]}}\n'
+            f'  "attrs": {_graph_attrs()}\n'
             "}")
+
+
+def _graph_attrs():
+    """``mxnet_version``, and ``is_np_shape`` when NumPy shape semantics are on (then a
+    0 in a ``__shape__`` is a zero-size dimension, not an unknown one)."""
+    attrs = {"mxnet_version": MXNET_VERSION}
+    if is_np_shape():
+        attrs["is_np_shape"] = 1
+    items = [f'"{k}": ["int", {v}]' for k, v in sorted(attrs.items())]
+    if len(items) == 1:
+        return "{" + items[0] + "}"
+    return "{\n" + ", \n".join("    " + item for item in items) + "\n  }"
+
+
+def _legacy_shape_to_numpy(text):
+    """A legacy ``__shape__`` (0: unknown dimension, ``()``: unknown shape) as MXNet
+    rewrites it when loading under NumPy shape semantics."""
+    shape = tuple(ast.literal_eval(text))
+    if not shape:
+        return "None"
+    return "[" + ",".join(str(d if d > 0 else -1) for d in shape) + "]"
 
 
 def _node_attrs(raw):
@@ -100,9 +123,12 @@ def loads(text):
             child.version = max(child.version, version)
             node.inputs.append((child, entry[1], version))
         nodes.append(node)
+    legacy = not (graph.get("attrs") or {}).get("is_np_shape", [None, 0])[1]
     for node in nodes:
         if not node.is_variable():
             _check_inputs(node)
+        elif legacy and is_np_shape() and "__shape__" in node.attrs:
+            node.attrs["__shape__"] = _legacy_shape_to_numpy(node.attrs["__shape__"])
     return Symbol([(nodes[h[0]], h[1]) for h in raw_heads])
 
 

@@ -9,9 +9,9 @@ mean and variance count in ``node_row_ptr`` even when not visible). Verified aga
 """
 
 __all__ = ["input_names", "aux_indices", "input_init", "total_outputs", "output_names",
-           "SAME_SHAPE", "NO_PARTIAL_SHAPE", "SHAPE_NEEDS_KNOWN",
+           "SAME_SHAPE", "NO_PARTIAL_SHAPE", "UNKNOWN_STAYS_UNKNOWN", "SHAPE_NEEDS_KNOWN",
            "REGRESSION", "regression_label_shape", "NON_DIFFERENTIABLE", "ZERO_GRADIENT",
-           "STATEFUL", "softmax_label_shape", "input_dtype"]
+           "STATEFUL", "softmax_label_shape", "input_dtype", "monitor_input_names"]
 
 
 def _flag(name):
@@ -143,12 +143,19 @@ REGRESSION = frozenset(("LinearRegressionOutput", "MAERegressionOutput",
 # partial inference leaves their outputs unknown.
 NO_PARTIAL_SHAPE = frozenset(("Flatten",))
 
+# Operators whose output dimension is unknown wherever their input's is, even where
+# begin/end alone would fix it (MXNet's slice rules skip unknown dimensions).
+UNKNOWN_STAYS_UNKNOWN = frozenset(("slice", "slice_axis"))
+
 # Operators MXNet registers no gradient for: binding for a backward pass through one fails.
 NON_DIFFERENTIABLE = frozenset(("batch_take", "argmax_channel", "_histogram", "khatri_rao",
                                 "_contrib_allclose"))
 
 # Operators that pass no gradient back to their inputs (MXNet prunes the pass behind them).
-ZERO_GRADIENT = frozenset(("BlockGrad", "shape_array", "size_array"))
+ZERO_GRADIENT = frozenset((
+    "BlockGrad", "shape_array", "size_array", "argmax", "argmin", "argsort", "round", "rint",
+    "ceil", "floor", "trunc", "fix", "logical_not", "zeros_like", "ones_like",
+    "_contrib_arange_like"))
 
 # Operators that keep state between calls: common-subexpression elimination skips them.
 STATEFUL = frozenset(("Custom", "RNN"))
@@ -189,3 +196,64 @@ def input_dtype(spec, name, known, attrs):
     if rule is None or (known is None and rule is _bn_param_dtype):
         return known
     return rule(known, attrs)
+
+
+# Operators that name their inputs for an executor's monitor (``conv_weight``); a monitor
+# sees the inputs of any other operator as ``input0``, ``input1``... (``act_input0``).
+_NAMED_INPUTS = frozenset((
+    "BatchNorm", "BatchNorm_v1", "BilinearSampler", "CTCLoss", "Concat", "Convolution",
+    "Convolution_v1", "Correlation", "Crop", "Custom", "Deconvolution", "Dropout", "Embedding",
+    "FullyConnected", "GridGenerator", "GroupNorm", "IdentityAttachKLSparseReg", "InstanceNorm",
+    "L2Normalization", "LRN", "LayerNorm", "LeakyReLU", "MakeLoss", "Pad", "Pooling",
+    "Pooling_v1", "RNN", "ROIPooling", "SVMOutput", "SequenceLast", "SequenceMask",
+    "SequenceReverse", "SliceChannel", "SoftmaxOutput", "SpatialTransformer", "SwapAxis",
+    "UpSampling", "LinearRegressionOutput", "MAERegressionOutput", "LogisticRegressionOutput",
+    "_contrib_BatchNormWithReLU", "_contrib_BilinearResize2D", "_contrib_DeformableConvolution",
+    "_contrib_DeformablePSROIPooling", "_contrib_MultiBoxDetection", "_contrib_MultiBoxPrior",
+    "_contrib_MultiBoxTarget", "_contrib_MultiProposal", "_contrib_PSROIPooling",
+    "_contrib_Proposal", "_contrib_ROIAlign", "_contrib_RROIAlign", "_contrib_SyncBatchNorm",
+    "_contrib_allclose", "_contrib_box_decode", "_contrib_box_encode", "_contrib_box_iou",
+    "_contrib_calibrate_entropy", "_contrib_dequantize", "_contrib_hawkesll",
+    "_contrib_index_array", "_contrib_index_copy", "_contrib_interleaved_matmul_encdec_qk",
+    "_contrib_interleaved_matmul_encdec_valatt", "_contrib_interleaved_matmul_selfatt_qk",
+    "_contrib_interleaved_matmul_selfatt_valatt", "_contrib_quadratic", "_contrib_quantize",
+    "_contrib_quantize_asym", "_contrib_quantize_v2", "_contrib_quantized_act",
+    "_contrib_quantized_batch_norm", "_contrib_quantized_concat", "_contrib_quantized_conv",
+    "_contrib_quantized_elemwise_add", "_contrib_quantized_elemwise_mul",
+    "_contrib_quantized_embedding", "_contrib_quantized_flatten",
+    "_contrib_quantized_fully_connected", "_contrib_quantized_pooling", "_contrib_quantized_rnn",
+    "_contrib_requantize", "_equal", "_greater", "_greater_equal", "_histogram", "_hypot",
+    "_identity_with_attr_like_rhs", "_image_normalize", "_image_to_tensor", "_lesser",
+    "_lesser_equal", "_linalg_det", "_linalg_extractdiag", "_linalg_extracttrian",
+    "_linalg_gelqf", "_linalg_gemm", "_linalg_gemm2", "_linalg_inverse", "_linalg_makediag",
+    "_linalg_maketrian", "_linalg_potrf", "_linalg_potri", "_linalg_slogdet",
+    "_linalg_sumlogdiag", "_linalg_syevd", "_linalg_syrk", "_linalg_trmm", "_linalg_trsm",
+    "_logical_and", "_logical_or", "_logical_xor", "_maximum", "_minimum", "_mod",
+    "_multi_adamw_update", "_multi_lamb_update", "_multi_mp_adamw_update",
+    "_multi_mp_lamb_update", "_not_equal", "_power", "_ravel_multi_index", "_slice_assign",
+    "_sparse_retain", "_split_v2", "_unravel_index", "add_n", "all_finite", "amp_multicast",
+    "batch_dot", "batch_take", "broadcast_add", "broadcast_div", "broadcast_equal",
+    "broadcast_greater", "broadcast_greater_equal", "broadcast_hypot", "broadcast_lesser",
+    "broadcast_lesser_equal", "broadcast_like", "broadcast_logical_and", "broadcast_logical_or",
+    "broadcast_logical_xor", "broadcast_maximum", "broadcast_minimum", "broadcast_mod",
+    "broadcast_mul", "broadcast_not_equal", "broadcast_power", "broadcast_sub", "col2im",
+    "depth_to_space", "diag", "dot", "elemwise_add", "elemwise_div", "elemwise_mul",
+    "elemwise_sub", "gather_nd", "im2col", "khatri_rao", "log_softmax", "moments",
+    "multi_all_finite", "multi_lars", "multi_mp_sgd_mom_update", "multi_mp_sgd_update",
+    "multi_sgd_mom_update", "multi_sgd_update", "multi_sum_sq", "one_hot", "pick",
+    "preloaded_multi_mp_sgd_mom_update", "preloaded_multi_mp_sgd_update",
+    "preloaded_multi_sgd_mom_update", "preloaded_multi_sgd_update", "repeat", "reset_arrays",
+    "reshape_like", "reverse", "scatter_nd", "slice_like", "softmax", "softmax_cross_entropy",
+    "space_to_depth", "squeeze", "stack", "take", "tile", "where"))
+_NAMED_INPUT_PREFIXES = ("_sample_", "_random_pdf_")
+
+
+def monitor_input_names(spec, attrs, n_given):
+    """The names an executor's monitor gives a node's inputs (after ``nodename_``)."""
+    if spec.name in _NAMED_INPUTS or spec.name.startswith(_NAMED_INPUT_PREFIXES):
+        if spec.variadic:
+            return [f"arg{i}" for i in range(n_given)]
+        names = input_names(spec, attrs, n_given)
+        if len(names) == n_given:
+            return names
+    return [f"input{i}" for i in range(n_given)]

@@ -34,7 +34,7 @@ class _Converter:
     def entry(self, entry):
         kind = entry[0]
         if kind == "node":
-            return self.convert(entry[1]), entry[2]
+            return self.output(entry[1], entry[2])
         if kind == "var":
             return self.variable(("var", id(entry[1])), True), 0
         return self.variable(("const", id(entry[1])), False), 0
@@ -57,8 +57,17 @@ class _Converter:
             self.nodes[id(node)] = self._op_node(node)
         return self.nodes[id(root)]
 
+    def output(self, node, index):
+        """``(symbol node, output index)`` of a recorded node's output ``index``."""
+        converted = self.convert(node)
+        if isinstance(converted, list):  # an expanded hybridized block
+            return converted[index]
+        return converted, index
+
     def _op_node(self, node):
         spec = _op_spec(node.key)
+        if spec is None and node.graph is not None:
+            return self._block_node(node)
         if spec is None:
             raise NotImplementedError(
                 f"autograd.get_symbol: the graph contains a {node.key[0]!r} node (a hybridized "
@@ -76,6 +85,31 @@ class _Converter:
         return sym_node
 
 
+    def _block_node(self, node):
+        """A hybridized block: its operators inlined (at most ``inline_limit`` of them,
+        as MXNet inlines), else one ``_CachedOp`` node over its inputs. The result lists
+        ``(symbol node, index)`` per output of the recorded node."""
+        graph, names, inline = node.graph()
+        entries = {name: e for name, e in zip(names, node.inputs) if name is not None}
+        if not inline:
+            inputs = [self.entry(entries[n]) for n in graph.list_inputs()]
+            n_out = len(graph._outputs)
+            op = _Node("_CachedOp", "node", {}, {"num_outputs": n_out})
+            op.inputs = [(c, i, 0) for c, i in inputs]
+            return [(op, i) for i in range(n_out)]
+        copies = {}
+        for g in _topo([n for n, _ in graph._outputs]):
+            if g.is_variable():
+                copies[id(g)] = self.entry(entries[g.name])
+                continue
+            op = _Node(g.op, "node", g.attrs, g.params)
+            op.inputs = [(*copies[id(c)], 0) if c.is_variable() else (copies[id(c)][0], i, 0)
+                         for c, i, _ in g.inputs]
+            copies[id(g)] = (op, 0)
+        return [(copies[id(n)][0], i) if not n.is_variable() else copies[id(n)]
+                for n, i in graph._outputs]
+
+
 def symbol_of(x):
     """The Symbol of the recorded computation of NDArray ``x``."""
     converter = _Converter()
@@ -83,7 +117,7 @@ def symbol_of(x):
     if recorded is None:
         head = converter.variable(("var", id(x)), x._grad_req is not None), 0
     else:
-        head = converter.convert(recorded[0]), recorded[1]
+        head = converter.output(recorded[0], recorded[1])
     n_variables = n_ops = 0
     for node in _topo([head[0]]):
         if node.is_variable():

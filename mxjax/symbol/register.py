@@ -18,7 +18,7 @@ from ..ndarray.register import _split_args
 from . import _opinfo
 from .symbol import Symbol, _hidden_key, _Node
 
-__all__ = ["create_op", "make_function", "populate"]
+__all__ = ["create_op", "make_function", "populate", "wire_inputs"]
 
 
 def create_op(spec, func_name, args, kwargs):
@@ -56,11 +56,11 @@ def create_op(spec, func_name, args, kwargs):
         strings[key] = str(value)
     name = _name.current().get(name, func_name.lower())
     node = _Node(spec.name, name, strings, params)
-    node.inputs = _wire_inputs(spec, node, attrs, inputs)
+    node.inputs = wire_inputs(spec, node, attrs, inputs)
     return Symbol([(node, i) for i in range(spec.num_outputs_for(attrs))])
 
 
-def _wire_inputs(spec, node, attrs, inputs):
+def wire_inputs(spec, node, attrs, inputs):
     """Input entries of a new node: missing parameters become variables named
     ``<node>_<input>``; auxiliary inputs get a new version, as MXNet's graph records."""
     entries = []

@@ -16,15 +16,14 @@ import numpy as np
 
 from .. import attribute as _attribute
 from ..base import MXNetError, NotImplementedForSymbol, numeric_types
-from ..ndarray.ndarray import _FORWARDED_METHODS
-from ..ndarray.ndarray import _STORAGE_TYPE_STR_TO_ID
+from ..ndarray.ndarray import _FORWARDED_METHODS, _STORAGE_TYPE_STR_TO_ID
 from ..ndarray.serialization import _FLAG_OF_NAME
 from ..operator import spec as _spec
 from . import _opinfo
 
 __all__ = ["Symbol", "var", "Variable", "Group", "load", "load_json", "pow", "power",
            "maximum", "minimum", "hypot", "eye", "zeros", "ones", "full", "arange",
-           "linspace", "split_v2", "NotImplementedForSymbol"]
+           "linspace", "split_v2", "histogram", "NotImplementedForSymbol"]
 
 # Attribute keys MXNet stores as ``__key__`` (the optimizer and device placement read them).
 _HIDDEN_KEYS = ("ctx_group", "lr_mult", "wd_mult", "force_mirroring", "mirror_stage")
@@ -61,7 +60,7 @@ class _Node:
         if self.is_variable():
             return [self.name]
         names = _opinfo.output_names(self.spec, self.op_attrs())
-        return [f"{self.name}_{n}" for n in names]
+        return [f"{self.name}_{n}" if self.name else n for n in names]
 
     def input_names(self):
         """Names of this node's inputs (MXNet's argument names of the operator)."""
@@ -94,15 +93,17 @@ def _topo(heads):
     return order
 
 
-def _hidden_key(key):
-    """``lr_mult`` -> ``__lr_mult__``; MXNet rejects ``weight_lr_mult``-style keys."""
+def _hidden_key(key, value="..."):
+    """``lr_mult`` -> ``__lr_mult__`` (MXNet's hidden attributes: a key starting with one
+    of their names); MXNet rejects ``weight_lr_mult``-style keys."""
     for hidden in _HIDDEN_KEYS:
-        if key == hidden:
+        pos = key.rfind(hidden)
+        if pos == 0:
             return f"__{key}__"
-        if key.endswith(hidden) and not key.startswith("__"):
+        if pos > 0 and pos == len(key) - len(hidden):
             raise MXNetError(f"setting variable attributes with {key} is deprecated. please "
-                             f"instead use\nw = Variable({hidden}=...)\nsym = YourSymbolName("
-                             f"{key[:-len(hidden) - 1]}=w)")
+                             f"instead use\nw = Variable({hidden}={value})\nsym = "
+                             f"YourSymbolName({key[:pos - 1]}=w)")
     return key
 
 
@@ -191,9 +192,10 @@ class Symbol:
     # ---- attributes ------------------------------------------------------------------------
     def attr(self, key):
         """The attribute string ``key`` of this (single-output) symbol, or ``None``."""
-        if len(self._outputs) != 1:
+        node = self._outputs[0][0]
+        if any(n is not node for n, _ in self._outputs):
             return None
-        attrs = self._outputs[0][0].attrs
+        attrs = node.attrs
         if key in attrs:
             return attrs[key]
         return attrs.get(f"__{key}__") if key in _HIDDEN_KEYS else None
@@ -203,7 +205,7 @@ class Symbol:
         if recursive:
             raise DeprecationWarning("Symbol.list_attr with recursive=True has been deprecated. "
                                      "Please use attr_dict instead.")
-        return _with_plain_keys(self._outputs[0][0].attrs) if len(self._outputs) == 1 else {}
+        return _with_plain_keys(self._outputs[0][0].attrs)  # MXNet: the first output's node
 
     def attr_dict(self):
         """``{node name: {key: value}}`` for every node that has attributes."""
@@ -246,6 +248,11 @@ class Symbol:
         for value in list(args) + list(kwargs.values()):
             if not isinstance(value, Symbol) or len(value) != 1:
                 raise TypeError("Compose expect `Symbol` as arguments")
+        head = self._outputs[0][0]
+        if not head.is_variable() and not head.inputs and head.spec.input_list(
+                head.op_attrs()) and all(n is head for n, _ in self._outputs):
+            self._compose_atomic(head, name, args, kwargs)
+            return
         replace = dict(zip(self.list_arguments(), args)) if args else kwargs
         for node in self._nodes():
             node.inputs = [(*replace[c.name]._outputs[0], 0)
@@ -257,6 +264,34 @@ class Symbol:
         if name and len({id(n) for n, _ in self._outputs}) == 1 and \
                 not self._outputs[0][0].is_variable():
             self._outputs[0][0].name = name
+
+    @staticmethod
+    def _compose_atomic(node, name, args, kwargs):
+        """Give an operator node without inputs (``_gen_atomic_symbol``) its inputs, by
+        position or by input name; inputs not given become variables ``<name>_<input>``."""
+        from .register import wire_inputs
+        spec, attrs = node.spec, node.op_attrs()
+        names = spec.input_list(attrs)
+        unknown = set(kwargs) - set(names)
+        if unknown or len(args) > len(names):
+            raise TypeError(f"{spec.name}: cannot compose with inputs "
+                            f"{sorted(unknown) or len(args)}; its inputs are {list(names)}")
+        inputs = list(args) + [kwargs.get(n) for n in names[len(args):]]
+        if name:
+            node.name = name
+        node.inputs = wire_inputs(spec, node, attrs, inputs)
+
+    def _gen_atomic_symbol(self):
+        """The output node's operator and attributes alone, without inputs (compose it by
+        calling it with input symbols)."""
+        node = self._outputs[0][0]
+        if any(n is not node for n, _ in self._outputs):
+            raise MXNetError("Generating atomic symbol from other symbol only works for "
+                             "nongrouped symbol.")
+        if node.is_variable():
+            raise MXNetError("_gen_atomic_symbol: a variable has no operator")
+        atomic = _Node(node.op, "", node.attrs, copy.deepcopy(node.params))
+        return Symbol([(atomic, i) for i in range(atomic.num_outputs())])
 
     def __getstate__(self):
         return {"handle": self.tojson()}
@@ -445,7 +480,7 @@ def _fluent_method(name):
     return method
 
 
-for _method in (*_FORWARDED_METHODS, "reshape"):
+for _method in (*_FORWARDED_METHODS, "reshape", "flatten", "expand_dims", "squeeze"):
     setattr(Symbol, _method, _fluent_method(_method))
 
 
@@ -605,3 +640,15 @@ def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False):
     else:
         raise ValueError("indices_or_sections must either int or tuple of ints")
     return _call("_split_v2", ary, indices, axis, squeeze_axis, sections)
+
+
+def histogram(a, bins=10, range=None, **kwargs):  # noqa: A002 - MXNet's argument name
+    """Counts of ``a`` in the bins given by the Symbol ``bins`` (bounds) or by ``bins``
+    equal bins over ``range``; outputs (int64 counts, bounds)."""
+    if isinstance(bins, Symbol):
+        return _call("_histogram", a, bins, **kwargs)
+    if isinstance(bins, int):
+        if range is None:
+            raise ValueError("null range is not supported in symbol mode")
+        return _call("_histogram", a, bin_cnt=bins, range=range, **kwargs)
+    raise ValueError("bins argument should be either an integer or an NDArray")

@@ -119,12 +119,52 @@ def _prefix(mx):
         return mx.sym.FullyConnected(y, num_hidden=2) * 3
 
 
+@case("kl_sparse", {"data": (4, 3)})
+def _kl_sparse(mx):
+    # the moving average (an auxiliary state) is updated in backward
+    x = mx.sym.FullyConnected(mx.sym.var("data"), num_hidden=5, name="fc")
+    x = mx.sym.Activation(x, act_type="sigmoid", name="sig")
+    x = mx.sym.IdentityAttachKLSparseReg(x, sparseness_target=0.2, penalty=0.05,
+                                         momentum=0.7, name="klreg")
+    return mx.sym.MakeLoss(x, normalization="batch", name="loss")
+
+
+@case("legacy_v1", {"data": (2, 3, 5, 5)})
+def _legacy_v1(mx):
+    x = mx.sym.Convolution_v1(mx.sym.var("data"), num_filter=4, kernel=(3, 3), pad=(1, 1),
+                              name="conv")
+    x = mx.sym.BatchNorm_v1(x, fix_gamma=False, momentum=0.8, name="bn")
+    x = mx.sym.Pooling_v1(x, kernel=(2, 2), stride=(2, 2), pad=(1, 1), pool_type="max",
+                          pooling_convention="full", name="maxpool")
+    x = mx.sym.Pooling_v1(x, kernel=(2, 2), stride=(2, 2), pool_type="avg",
+                          pooling_convention="full", name="avgpool")
+    return mx.sym.FullyConnected(mx.sym.flatten(x), num_hidden=3, name="out")
+
+
 @case("random_nodes", {}, run=False)
 def _random_nodes(mx):
     u = mx.sym.random.uniform(-1, 1, shape=(2, 3), name="u")
     n = mx.sym.random.normal(mx.sym.var("mu"), mx.sym.var("sigma"), shape=(2,), name="n")
     d = mx.sym.Dropout(mx.sym.var("d"), p=0.3, name="drop")
     return mx.sym.Group([u, n, mx.sym.random.shuffle(mx.sym.var("s"), name="sh"), d])
+
+
+# Partially known input shapes (0: unknown dimension) given to ``infer_shape_partial``.
+PARTIAL = {
+    "mlp": [{"data": (0, 6)}, {}],
+    "conv_bn": [{"data": (0, 3, 8, 8)}, {"conv_weight": (4, 3, 3, 3)}],
+    "arith": [{"a": (0, 3)}, {"a": (0, 3), "b": (2, 0)}],
+    "group": [{"a": (0, 6), "b": (0, 2)}],
+    "shapes": [{"a": (0, 6)}],
+    "layers": [{"data": (0, 3, 5), "idx": (0, 3)}],
+}
+
+
+def _partial_shapes(sym, shapes):
+    try:
+        return [[list(s) for s in part] for part in sym.infer_shape_partial(**shapes)]
+    except Exception as e:  # noqa: BLE001 - recorded: mxjax must raise too
+        return {"raises": type(e).__name__}
 
 
 # ---- running a case -----------------------------------------------------------------------
@@ -137,6 +177,8 @@ def _value(rng, name, shape):
         return rng.randint(0, 5, shape).astype(np.float32)
     if name in ("a", "b") or name.endswith("_var"):
         return rng.uniform(1.0, 2.0, shape).astype(np.float32)
+    if name.endswith("_moving_avg"):  # a mean sigmoid activation, away from 0 and 1
+        return rng.uniform(0.2, 0.5, shape).astype(np.float32)
     return rng.uniform(-1.0, 1.0, shape).astype(np.float32)
 
 
@@ -157,6 +199,8 @@ def describe(mx, name):
             info["infer_shape"] = [[list(s) for s in part] for part in (arg, out, aux)]
             types = sym.infer_type(**dict.fromkeys(shapes, "float32"))
         info["infer_type"] = [[np.dtype(t).name for t in part] for part in types]
+    if name in PARTIAL:
+        info["infer_shape_partial"] = [_partial_shapes(sym, kw) for kw in PARTIAL[name]]
     return sym, info
 
 

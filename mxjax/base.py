@@ -2,8 +2,9 @@
 
 __all__ = ["MXNetError", "NotImplementedForSymbol", "NotSupportedForSparseNDArray",
            "numeric_types", "integer_types", "string_types", "mx_real_t", "py_str",
-           "data_dir", "data_dir_default"]
+           "data_dir", "data_dir_default", "classproperty", "NDArrayHandle"]
 
+import ctypes
 import numbers
 import os
 import platform
@@ -32,13 +33,55 @@ class NotImplementedForSymbol(MXNetError):
 
 
 class NotSupportedForSparseNDArray(MXNetError):
-    """mxjax stores every array densely; sparse-only calls raise this."""
+    """An NDArray method that sparse arrays do not support (``reshape``, ...)."""
+
+    def __init__(self, function, alias, *args):
+        super().__init__()
+        self.function = getattr(function, "__name__", function)
+        self.alias = alias
+        self.args = tuple(str(type(a)) for a in args)
+
+    def __str__(self):
+        operator = f' (namely operator "{self.alias}")' if self.alias else ""
+        arguments = f" with arguments ({', '.join(self.args)})" if self.args else ""
+        return (f"Function {self.function}{operator}{arguments} is not supported for "
+                "SparseNDArray and only available in NDArray.")
 
 
+NDArrayHandle = ctypes.c_void_p  # what MXNet's C API hands out for an NDArray
 numeric_types = (float, int, np.generic, numbers.Number)
 integer_types = (int, np.integer)
 string_types = (str,)
 mx_real_t = np.float32
+
+
+class classproperty:
+    """A property of the class itself (``Context.default_ctx``); a setter works on classes
+    whose metaclass is ``_MXClassPropertyMetaClass``."""
+
+    def __init__(self, fget, fset=None):
+        self.fget, self.fset = fget, fset
+
+    def __get__(self, obj, cls=None):
+        return self.fget(type(obj) if cls is None else cls)
+
+    def setter(self, fset):
+        self.fset = fset
+        return self
+
+
+class _MXClassPropertyMetaClass(type):
+    """Routes ``Cls.name = value`` to the setter of a ``classproperty`` named ``name``."""
+
+    def __setattr__(cls, name, value):
+        for klass in cls.__mro__:
+            prop = klass.__dict__.get(name)
+            if isinstance(prop, classproperty):
+                if prop.fset is None:
+                    raise AttributeError(f"can't set class property {name}")
+                prop.fset(cls, value)
+                return
+        super().__setattr__(name, value)
 
 
 def py_str(raw):

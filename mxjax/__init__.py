@@ -29,6 +29,7 @@ from . import (  # noqa: E402
     optimizer,
     random,
     recordio,
+    rnn,
     runtime,
     symbol,
     util,
@@ -72,6 +73,6 @@ __all__ = ["nd", "ndarray", "np", "npx", "rnd", "runtime", "util", "is_np_array"
            "is_np_shape", "np_array", "np_shape", "set_np_shape", "use_np", "use_np_array",
            "use_np_shape", "autograd", "random", "base", "context", "initializer", "init",
            "name", "gluon", "io", "lr_scheduler", "metric", "optimizer", "recordio", "sym",
-           "callback", "contrib", "model", "module", "mod",
+           "callback", "contrib", "model", "module", "mod", "rnn",
            "symbol", "test_utils", "AttrScope", "Context", "cpu", "gpu",
            "cpu_pinned", "num_gpus", "current_context", "gpu_memory_info", "MXNetError"]

@@ -9,6 +9,8 @@ and keeps the error it raises in ``engine.callback_errors``, so that the caller 
 that error rather than JAX's wrapper of it (``engine.run_compiled``).
 """
 
+import logging
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -16,7 +18,25 @@ import numpy as np
 from . import engine
 from .base import MXNetError
 
-__all__ = ["call", "ndarray", "to_numpy"]
+__all__ = ["call", "check", "ndarray", "to_numpy"]
+
+_reraised = []  # the latest exception a callback raised; its caller raises it again
+
+
+class _QuietReraised(logging.Filter):
+    """JAX logs every exception a callback raises; ours reach the caller, which says it."""
+
+    def filter(self, record):
+        return not (record.exc_info and record.exc_info[1] in _reraised)
+
+
+for _name in ("jax._src.debugging", "jax._src.callback"):
+    logging.getLogger(_name).addFilter(_QuietReraised())
+
+
+def _keep(error, original):
+    engine.callback_errors[:] = [error]
+    _reraised[:] = [original]
 
 
 def call(fn, result_shapes, *args, error=None):
@@ -39,10 +59,25 @@ def call(fn, result_shapes, *args, error=None):
                                      f"{len(result_shapes)}")
                 return [to_numpy(r, s) for r, s in zip(results, result_shapes)]
         except Exception as e:
-            engine.callback_errors[:] = [e if error is None else error(e)]
+            _keep(e if error is None else error(e), e)
             raise
 
     return jax.pure_callback(host, list(result_shapes), *args)
+
+
+def check(fn, *args):
+    """Run ``fn(*numpy arrays)`` on the host for its errors only: a run-time check on
+    values (an index out of bounds), as MXNet's CPU kernels make. What ``fn`` raises
+    reaches the caller as itself, like a host callback's error."""
+
+    def host(*values):
+        try:
+            fn(*(np.asarray(v) for v in values))
+        except Exception as e:
+            _keep(e, e)
+            raise
+
+    jax.debug.callback(host, *args)
 
 
 def ndarray(value):

@@ -3,10 +3,12 @@ inside a ``with`` block, e.g. ``with mx.AttrScope(ctx_group='dev1'):``."""
 
 import threading
 
+from .base import _MXClassPropertyMetaClass, classproperty
+
 __all__ = ["AttrScope", "current"]
 
 
-class AttrScope:
+class AttrScope(metaclass=_MXClassPropertyMetaClass):
     """Attributes (strings) given to every symbol created while this scope is active.
 
     Nested scopes merge: an inner scope adds to (and overrides) the outer one's attributes.
@@ -35,6 +37,15 @@ class AttrScope:
 
     def __exit__(self, *exc):
         AttrScope._current.value = self._old_scope
+
+    @classproperty
+    def current(cls):
+        """This thread's active AttrScope; assigning it replaces it for this thread."""
+        return current()
+
+    @current.setter
+    def current(cls, value):
+        AttrScope._current.value = value
 
 
 def current():

@@ -34,6 +34,8 @@ _NOT_IN_GRAPH = (
     "save computational graphs for backward. If you want to differentiate the same graph "
     "twice, you need to pass retain_graph=True to backward.")
 
+_INPLACE_RECORDED = ("Check failed: AGInfo::IsNone(*output): Inplace operations (+=, -=, "
+                     "x[:]=, etc) are not supported when recording with autograd.")
 _INPLACE_IN_GRAPH = (
     "Check failed: AGInfo::IsNone(*output): Assigning to NDArrays that are already in a "
     "computational graph will cause undefined behavior when evaluating gradients. Please "
@@ -116,11 +118,14 @@ class Node:
     ``("const", value)`` entries; it is ``None`` once the graph has been freed.
     """
 
-    __slots__ = ("fn", "key", "inputs", "keepalive", "on_backward", "__weakref__")
+    __slots__ = ("fn", "key", "inputs", "keepalive", "on_backward", "graph", "__weakref__")
 
     def __init__(self, fn, key, inputs, keepalive=None):
         self.fn, self.key, self.inputs, self.keepalive = fn, key, inputs, keepalive
         self.on_backward = None  # MXNet updates BatchNorm's running stats in backward
+        # For get_symbol, a node that is no registry operator (a hybridized block) may
+        # describe itself: graph() -> (Symbol, variable name of each input or None, inline)
+        self.graph = None
 
 
 def _entry(x):
@@ -153,10 +158,20 @@ def record_node(fn, key, inputs, outputs, keepalive=None):
     return node
 
 
-def check_inplace(target):
-    """MXNet forbids writing into an array that is part of a recorded graph."""
-    if is_recording() and (target._node is not None or target._grad_req is not None):
+def check_inplace(target, others=()):
+    """MXNet forbids, while recording, writing into an array that is part of a recorded
+    graph, and an in-place operation (one that reads ``target`` too) whose other inputs
+    ``others`` are."""
+    if not is_recording():
+        return
+    if _tracked(target):
         raise MXNetError(_INPLACE_IN_GRAPH)
+    if any(_tracked(x) for x in others):
+        raise MXNetError(_INPLACE_RECORDED)
+
+
+def _tracked(x):
+    return getattr(x, "_node", None) is not None or getattr(x, "_grad_req", None) is not None
 
 
 class _Plan:
@@ -168,7 +183,7 @@ class _Plan:
         self._node_pos, self._var_pos = {}, {}
         self.heads = tuple(self._wire_head(h) for h in heads)
         self.diff = tuple(i for i, v in enumerate(self.vars)
-                          if v._grad_req != "null" and _is_float(self.var_values[i]))
+                          if v._grad_req != "null" and _has_grad(self.var_values[i]))
         self.key = (tuple(self.steps), self.heads, self.diff)
 
     def _wire_head(self, head):
@@ -220,8 +235,16 @@ class _Plan:
             node.on_backward = None
 
 
-def _is_float(value):
-    return value is not None and jnp.issubdtype(value.dtype, jnp.inexact)
+def _has_grad(value):
+    # MXNet computes gradients for integer arrays too (in their own dtype).
+    return value is not None and (jnp.issubdtype(value.dtype, jnp.inexact) or
+                                  jnp.issubdtype(value.dtype, jnp.integer))
+
+
+def _lift(value):
+    """A value JAX can differentiate: integers are replayed in float64, so that index and
+    data-movement operators pass their gradients on as MXNet's integer kernels do."""
+    return value if jnp.issubdtype(value.dtype, jnp.inexact) else value.astype(jnp.float64)
 
 
 def _replay(fns, steps, heads, var_values, consts):
@@ -248,9 +271,10 @@ def _make_gradient_fn(fns, steps, heads, diff):
                 values[i] = v
             return _replay(fns, steps, heads, values, consts)
 
-        outs, vjp = jax.vjp(forward, [var_values[i] for i in diff])
-        cotangents = [jnp.ones_like(o) if g is None else g for o, g in zip(outs, head_grads)]
-        return vjp(cotangents)[0]
+        outs, vjp = jax.vjp(forward, [_lift(var_values[i]) for i in diff])
+        cotangents = [jnp.ones_like(o) if g is None else g.astype(o.dtype)
+                      for o, g in zip(outs, head_grads)]
+        return [g.astype(var_values[i].dtype) for i, g in zip(diff, vjp(cotangents)[0])]
 
     return gradient
 

@@ -16,36 +16,33 @@ class MXNetError(RuntimeError):
     """The error MXNet raises when no more specific Python error applies."""
 
 
-class NotImplementedForSymbol(MXNetError):
+class _UnavailableFunction(MXNetError):
+    """A function that exists for one kind of array only; the message names the call."""
+
+    unavailable = "is not available"
+
+    def __init__(self, function, alias, *args):
+        super().__init__()
+        self.function = getattr(function, "__name__", function)
+        self.alias = alias
+        self.args = tuple(str(type(a)) for a in args)
+
+    def __str__(self):
+        operator = f' (namely operator "{self.alias}")' if self.alias else ""
+        arguments = f" with arguments ({', '.join(self.args)})" if self.args else ""
+        return f"Function {self.function}{operator}{arguments} {self.unavailable}."
+
+
+class NotImplementedForSymbol(_UnavailableFunction):
     """An NDArray-only function or attribute was used on a Symbol."""
 
-    def __init__(self, function, alias, *args):
-        super().__init__()
-        self.function = getattr(function, "__name__", function)
-        self.alias = alias
-        self.args = tuple(str(type(a)) for a in args)
-
-    def __str__(self):
-        operator = f' (namely operator "{self.alias}")' if self.alias else ""
-        arguments = f" with arguments ({', '.join(self.args)})" if self.args else ""
-        return (f"Function {self.function}{operator}{arguments} is not implemented for "
-                "Symbol and only available in NDArray.")
+    unavailable = "is not implemented for Symbol and only available in NDArray"
 
 
-class NotSupportedForSparseNDArray(MXNetError):
+class NotSupportedForSparseNDArray(_UnavailableFunction):
     """An NDArray method that sparse arrays do not support (``reshape``, ...)."""
 
-    def __init__(self, function, alias, *args):
-        super().__init__()
-        self.function = getattr(function, "__name__", function)
-        self.alias = alias
-        self.args = tuple(str(type(a)) for a in args)
-
-    def __str__(self):
-        operator = f' (namely operator "{self.alias}")' if self.alias else ""
-        arguments = f" with arguments ({', '.join(self.args)})" if self.args else ""
-        return (f"Function {self.function}{operator}{arguments} is not supported for "
-                "SparseNDArray and only available in NDArray.")
+    unavailable = "is not supported for SparseNDArray and only available in NDArray"
 
 
 NDArrayHandle = ctypes.c_void_p  # what MXNet's C API hands out for an NDArray

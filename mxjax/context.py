@@ -1,16 +1,22 @@
 """Device contexts (``mx.cpu()``, ``mx.gpu()``), mapped onto ``jax.devices()``."""
 
 import threading
+import warnings
 
 import jax
 
-from .base import MXNetError
+from .base import MXNetError, _MXClassPropertyMetaClass, classproperty
 
 __all__ = ["Context", "cpu", "gpu", "cpu_pinned", "num_gpus", "gpu_memory_info",
            "current_context"]
 
 
-class Context:
+_DEFAULT_CTX_DEPRECATED = ("Context.default_ctx is deprecated: read mx.context.current_context() "
+                           "and switch contexts with 'with ctx:' (or "
+                           "test_utils.set_default_context)")
+
+
+class Context(metaclass=_MXClassPropertyMetaClass):
     """A device: ``Context('cpu', 0)`` or ``Context('gpu', 1)``; usable with ``with``.
 
     ``cpu(i)`` for any ``i`` names host memory; when the host platform exposes several
@@ -19,7 +25,7 @@ class Context:
     exist raises ``MXNetError``.
     """
 
-    _default = threading.local()
+    _default_ctx = threading.local()  # per thread, as in MXNet
     devtype2str = {1: "cpu", 2: "gpu", 3: "cpu_pinned", 5: "cpu_shared"}
     devstr2type = {v: k for k, v in devtype2str.items()}
 
@@ -51,11 +57,22 @@ class Context:
 
     def __enter__(self):
         self._old_ctx = current_context()
-        Context._default.value = self
+        Context._default_ctx.value = self
         return self
 
     def __exit__(self, *exc):
-        Context._default.value = self._old_ctx
+        Context._default_ctx.value = self._old_ctx
+
+    @classproperty
+    def default_ctx(cls):
+        """This thread's default context (deprecated in MXNet: use ``with ctx:``)."""
+        warnings.warn(_DEFAULT_CTX_DEPRECATED, DeprecationWarning, stacklevel=3)
+        return current_context()
+
+    @default_ctx.setter
+    def default_ctx(cls, val):
+        warnings.warn(_DEFAULT_CTX_DEPRECATED, DeprecationWarning, stacklevel=3)
+        cls._default_ctx.value = val
 
     @property
     def jax_device(self):
@@ -107,7 +124,7 @@ def gpu_memory_info(device_id=0):
 
 def current_context():
     """The context of the innermost ``with ctx:`` block, ``cpu(0)`` by default."""
-    ctx = getattr(Context._default, "value", None)
+    ctx = getattr(Context._default_ctx, "value", None)
     return ctx if ctx is not None else Context("cpu", 0)
 
 

@@ -11,7 +11,6 @@ import copy
 import os
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from . import engine
@@ -81,6 +80,10 @@ class Executor:
         # Read at bind, as MXNet's executor applies its graph passes then.
         self._eliminate_common_expr = os.environ.get("MXNET_ELIMINATE_COMMON_EXPR", "1") != "0"
         self._uses_random = _passes.uses_random(self._symbol)
+        # Without an operator that reads the mode, training and predict forwards are one
+        # program: compile it once.
+        self._mode_dependent = any(not n.is_variable() and _passes.reads_mode(n)
+                                   for n in self._symbol._nodes())
         diff = self._diff_positions()
         self._backward_nodes = _passes.backward_nodes(
             self._symbol, {self._arg_names[i] for i in diff}) if diff else set()
@@ -162,7 +165,7 @@ class Executor:
     # ---- running ------------------------------------------------------------------------------
     def _function(self, training, args, aux):
         return _cache.forward(self._structure, self._symbol, self._arg_names,
-                              self._aux_names, training, args, aux)
+                              self._aux_names, training and self._mode_dependent, args, aux)
 
     def forward(self, is_train=False, **kwargs):
         """Compute the outputs (``self.outputs``), optionally replacing some arguments."""
@@ -213,15 +216,21 @@ class Executor:
             # integer arguments get no gradient through JAX: MXNet writes zeros there
             if (i not in diff and target is not None
                     and self._grad_req[self._arg_names[i]] == "write"):
-                target._set_data(jnp.zeros_like(target._data))
+                target._set_data(_nd.zeros(target.shape, target.context, target.dtype)._data)
         if diff:
             bwd = _cache.backward(self._structure, self._symbol, self._arg_names,
-                                  self._aux_names, training, diff, args, aux, heads)
+                                  self._aux_names, training and self._mode_dependent, diff,
+                                  args, aux, heads)
+            added = []
             for i, g in zip(diff, engine.run_compiled(bwd, args, aux, key, heads)):
-                target = self.grad_arrays[i]
-                g = g.astype(target._data.dtype)
-                target._set_data(target._data + g if self._grad_req[self._arg_names[i]] == "add"
-                                 else g)
+                if self._grad_req[self._arg_names[i]] == "add":
+                    added.append((self.grad_arrays[i], g))
+                else:
+                    self.grad_arrays[i]._set_data(g.astype(self.grad_arrays[i]._data.dtype))
+            if added:  # one compiled sum for all of them, not one per shape
+                sums = _accumulate([t._data for t, _ in added], [g for _, g in added])
+                for (target, _), total in zip(added, sums):
+                    target._set_data(total)
         if training:
             written = self._function(training, args, aux)[0].written
             for i, (arr, value) in enumerate(zip(self.aux_arrays, new_aux)):
@@ -379,6 +388,11 @@ def _shape_tuple(shape):
     if shape is None:
         return ()
     return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+@jax.jit
+def _accumulate(totals, grads):
+    return [t + g.astype(t.dtype) for t, g in zip(totals, grads)]
 
 
 def _share_memory(arr, shape, allow_up_sizing, name):

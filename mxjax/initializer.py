@@ -8,7 +8,6 @@ an instance. Random draws take a fresh key from the global ``mx.random`` state, 
 ``mx.random.seed`` makes them reproducible.
 """
 
-import functools
 import json
 import logging
 import re
@@ -33,17 +32,21 @@ _FLOAT_TYPES = (np.dtype("float16"), np.dtype("float32"), np.dtype("float64"))
 
 
 # ---- random fills ---------------------------------------------------------------------
-@functools.partial(jax.jit, static_argnames=("kind", "shape", "dtype"))
-def _draw(key, a, b, *, kind, shape, dtype):
-    if kind == "uniform":
-        return jax.random.uniform(key, shape, dtype, a, b)
-    return a + b * jax.random.normal(key, shape, dtype)
-
-
 def _random_array(kind, a, b, shape, dtype="float32"):
-    """Samples of U[a, b) (``kind='uniform'``) or N(a, b**2) (``'normal'``)."""
-    return _draw(_random.next_key(concrete=True), float(a), float(b), kind=kind, shape=tuple(shape),
-                 dtype=dtype)
+    """Samples of U[a, b) (``kind='uniform'``) or N(a, b**2) (``'normal'``), as numpy.
+
+    Drawn on the host by a Philox generator keyed by the next ``mx.random`` key (so
+    ``mx.random.seed`` fixes them): initializers meet a new shape for almost every
+    parameter, and an XLA sampler would be compiled for each.
+    """
+    key = [int(k) for k in np.asarray(_random.next_key(concrete=True)).ravel()]
+    rng = np.random.Generator(np.random.Philox(key=(key[0] << 32) | key[1]))
+    dt = np.dtype(dtype)
+    if kind == "uniform":
+        values = a + (b - a) * rng.random(tuple(shape), dtype=dt)
+    else:
+        values = a + b * rng.standard_normal(tuple(shape), dtype=dt)
+    return np.asarray(values, dtype=dt)
 
 
 def _fill_random(arr, kind, a, b):

@@ -2,10 +2,12 @@
 
 import threading
 
+from .base import _MXClassPropertyMetaClass, classproperty
+
 __all__ = ["NameManager", "Prefix"]
 
 
-class NameManager:
+class NameManager(metaclass=_MXClassPropertyMetaClass):
     """Gives ``hint`` + a counter per hint when no name is given; usable with ``with``."""
 
     _current = threading.local()
@@ -28,6 +30,15 @@ class NameManager:
 
     def __exit__(self, *exc):
         NameManager._current.value = self._old_manager
+
+    @classproperty
+    def current(cls):
+        """This thread's active NameManager; assigning it replaces it for this thread."""
+        return current()
+
+    @current.setter
+    def current(cls, value):
+        NameManager._current.value = value
 
 
 class Prefix(NameManager):

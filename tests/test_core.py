@@ -2,6 +2,8 @@
 these check mxjax's own machinery and error reporting)."""
 
 import inspect
+import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -31,6 +33,28 @@ def test_unknown_argument_names_the_operator():
         mx.nd._internal._zeros(shape=(2,), bogus=1)
 
 
+def _takes_unknown_keyword(spec):
+    try:
+        spec.parse_attrs({"zz_unknown_keyword": "1"})
+    except mx.MXNetError as e:  # a missing required argument is not the point here
+        return "unknown argument" not in str(e)
+    return True
+
+
+def test_unknown_keywords_are_ignored_where_mxnet_ignores_them():
+    """MXNet 1.9.1 ignores unknown keywords of operators without a (strict) parameter
+    struct; goldens/op_keywords.json (generate_op_keywords.py) says which."""
+    path = os.path.join(os.path.dirname(__file__), "reference", "goldens", "op_keywords.json")
+    with open(path, encoding="utf-8") as f:
+        expected = json.load(f)
+    got = {name: _takes_unknown_keyword(spec) for name, spec in op_spec.all_specs()
+           if name in expected}
+    assert len(got) > 400
+    assert got == {name: expected[name] for name in got}
+    a, b = mx.nd.array([0.0]), mx.nd.array([[1.0, -2.0]])
+    assert mx.nd.broadcast_maximum(a, b, axis=1).asnumpy().tolist() == [[1.0, 0.0]]
+
+
 def test_missing_required_argument():
     with pytest.raises(mx.MXNetError, match="_full: required argument 'value'"):
         mx.nd._internal._full(shape=(2,))
@@ -45,6 +69,13 @@ def test_missing_gpu_context_says_so():
     missing = mx.num_gpus()  # one past the last GPU; gpu(0) on a machine without one
     with pytest.raises(mx.MXNetError, match=rf"gpu\({missing}\): no such GPU"):
         mx.nd.zeros((2,), ctx=mx.gpu(missing))
+
+
+def test_array_copies_a_numpy_source():
+    source = np.ones(3, dtype=np.float32)
+    a = mx.nd.array(source)
+    source[0] = 5  # the caller's buffer is theirs: the NDArray keeps its own copy
+    assert a.asnumpy().tolist() == [1.0, 1.0, 1.0]
 
 
 def test_context_scope_places_arrays():

@@ -7,8 +7,10 @@ global RNG as MXNet does, so seeded shuffles match MXNet's order too.
 """
 
 import json
+import logging
 import pickle
 
+import jax
 import numpy as np
 import pytest
 
@@ -79,6 +81,33 @@ def test_shuffle_keeps_examples_and_labels_together():
     it = mx.io.NDArrayIter(io_cases.examples(9), io_cases.labels(9), batch_size=3, shuffle=True)
     for batch in it:
         np.testing.assert_array_equal(batch.data[0].asnumpy()[:, 0] * 5, batch.label[0].asnumpy())
+
+
+def test_sparse_shuffle_keeps_rows_together():
+    dense = io_cases.examples(7, 3) * (io_cases.examples(7, 3) % 2)
+    it = mx.io.NDArrayIter({"csr": mx.nd.array(dense).tostype("csr"), "dense": dense},
+                           io_cases.labels(7), batch_size=3, shuffle=True,
+                           last_batch_handle="discard")
+    assert isinstance(dict(it.data)["csr"], mx.nd.sparse.CSRNDArray)
+    for batch in it:
+        csr, rows = (a.asnumpy() for a in batch.data)
+        np.testing.assert_array_equal(csr, rows)
+        np.testing.assert_array_equal(rows, dense[(batch.label[0].asnumpy() // 10).astype(int)])
+
+
+def test_batches_compile_nothing_and_are_copies(caplog):
+    """Batches are sliced on the host (one transfer each, nothing compiled per position)
+    and are copies, as MXNet's ``slice_axis``: writing one leaves the source alone."""
+    source = mx.nd.array(io_cases.examples(40), dtype="int32")
+    it = mx.io.NDArrayIter(source, io_cases.labels(40), batch_size=1)
+    first = it.next()
+    with caplog.at_level(logging.WARNING, logger="jax"), jax.log_compiles():
+        batches = [it.next() for _ in range(30)]
+    assert not [r for r in caplog.records if "Compiling" in r.getMessage()]
+    assert batches[4].data[0].dtype == np.int32
+    np.testing.assert_array_equal(batches[4].data[0].asnumpy(), [[10, 11]])
+    first.data[0][:] = -1
+    np.testing.assert_array_equal(source[0].asnumpy(), [0, 1])
 
 
 def test_dict_input_is_not_modified():

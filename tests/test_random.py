@@ -237,3 +237,39 @@ def test_module_names():
     for name in ("uniform", "normal", "random_uniform", "random_randint", "sample_normal",
                  "sample_multinomial", "shuffle"):
         assert callable(getattr(mx.nd, name))
+
+
+@pytest.mark.parametrize("alpha,beta", [(0.5, 1.0), (1.0, 5.0), (3.0, 2.0), (0.1, 1.0)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gamma_follows_its_distribution(alpha, beta, dtype):
+    stats = pytest.importorskip("scipy.stats")
+    x = R.gamma(alpha, beta, shape=(N,), dtype=dtype).asnumpy()
+    assert x.dtype == np.dtype(dtype) and np.all(x >= 0)
+    assert stats.kstest(x.astype(np.float64), "gamma", args=(alpha, 0, beta)).pvalue > 1e-4
+
+
+def test_sample_unique_zipfian():
+    classes, tries = mx.nd._internal._sample_unique_zipfian(1000, shape=(3, 200))
+    assert classes.shape == (3, 200) and classes.dtype == np.int64
+    assert tries.shape == (3,) and tries.dtype == np.int64
+    c = classes.asnumpy()
+    assert c.min() >= 0 and c.max() < 1000
+    for row, n in zip(c, tries.asnumpy()):
+        assert np.unique(row).size == 200 and n >= 200
+    # log-uniform: small classes first and most often
+    assert np.mean(c < 10) > 0.04
+    with pytest.raises(MXNetError):
+        mx.nd._internal._sample_unique_zipfian(10, shape=(1, 11))
+
+
+def test_rand_zipfian_symbol_matches_expected_counts():
+    true = mx.nd.array([0, 3, 9], dtype="int32")
+    out = mx.sym.Group(mx.sym.contrib.rand_zipfian(mx.sym.var("t"), 500, 20))
+    ex = out.bind(mx.cpu(), {"t": true})
+    sampled, count_true, count_sampled = ex.forward()
+    assert sampled.shape == (500,) and sampled.dtype == np.int64
+    s = sampled.asnumpy()
+    assert s.min() >= 0 and s.max() < 20
+    expected = np.log((np.arange(20) + 2.0) / (np.arange(20) + 1.0)) / np.log(21) * 500
+    np.testing.assert_allclose(count_true.asnumpy(), expected[[0, 3, 9]])
+    np.testing.assert_allclose(count_sampled.asnumpy(), expected[s])

@@ -99,15 +99,6 @@ def test_not_implemented_for_symbol_message_matches_mxnet():
         s += 1
 
 
-def test_sparse_storage_is_reported_not_implemented():
-    dense = mx.nd.sparse.zeros("default", (2, 3))
-    assert dense.shape == (2, 3) and dense.stype == "default"
-    with pytest.raises(NotImplementedError, match="densely"):
-        mx.nd.sparse.csr_matrix(([1.0], [0], [0, 1]), shape=(1, 2))
-    with pytest.raises(NotImplementedError):
-        mx.nd.sparse.zeros("row_sparse", (2, 3))
-
-
 def test_engine_bulk_size_is_per_thread_and_restored():
     # MXNet 1.9.1: the first set_bulk_size returns 0, in every thread.
     assert mx.engine.set_bulk_size(30) == 0

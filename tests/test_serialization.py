@@ -12,7 +12,7 @@ import pytest
 
 from mxjax.base import MXNetError
 from mxjax.ndarray import serialization as ser
-from mxjax.ndarray.serialization import dumps, load, loads, save
+from mxjax.ndarray.serialization import SparseArray, dumps, load, loads, save
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "reference", "fixtures")
 with open(os.path.join(FIXTURES, "nd_expected.json"), encoding="utf-8") as _f:
@@ -65,10 +65,40 @@ def nd_file(*records, names=()):
 
 @pytest.mark.parametrize("fname", sorted(MANIFEST))
 def test_mxnet_fixture_loads(fname):
-    got = load(os.path.join(FIXTURES, fname))
+    # A file saved under NumPy shape semantics loads only under them, as in MXNet 1.9.1.
+    got = densified(load(os.path.join(FIXTURES, fname), np_shape=fname == NP_SHAPE_FIXTURE))
     assert_same(got, expected(fname))
     for arr in got.values() if isinstance(got, dict) else got:
         assert arr.flags.writeable and arr.flags.owndata
+
+
+NP_SHAPE_FIXTURE = "nd_np_shape.params"
+
+
+def test_np_shape_file_needs_np_shape_semantics():
+    with pytest.raises(MXNetError, match="np shape semantics"):
+        load(os.path.join(FIXTURES, NP_SHAPE_FIXTURE))
+
+
+def densified(loaded):
+    """``loaded`` with each SparseArray replaced by its dense numpy array."""
+    def dense(v):
+        return np.asarray(v) if isinstance(v, SparseArray) else v
+    if isinstance(loaded, dict):
+        return {k: dense(v) for k, v in loaded.items()}
+    return [dense(v) for v in loaded]
+
+
+def test_sparse_fixture_keeps_its_structure():
+    buf = fixture_bytes("nd_sparse.params")
+    got = loads(buf)
+    assert {k: (v.stype, v.shape, str(v.dtype)) for k, v in got.items()} == {
+        "rsp": ("row_sparse", (4, 3), "float32"), "csr": ("csr", (4, 3), "float64"),
+        "rsp_empty": ("row_sparse", (3, 2), "float32"),
+        "csr_empty": ("csr", (2, 5), "float16")}
+    assert got["rsp"].aux[0].tolist() == [1, 3]
+    assert [a.tolist() for a in got["csr"].aux] == [[0, 0, 2, 2, 3], [0, 2, 1]]
+    assert dumps(got) == buf  # written back byte for byte as MXNet wrote it
 
 
 @pytest.mark.parametrize("fname", EXACT)
@@ -227,6 +257,11 @@ def test_sparse_indices_are_checked():
     for rows in ([3], [-1]):
         with pytest.raises(MXNetError, match="row_sparse rows"):
             loads(nd_file(rsp_record(rows)))
+
+
+def test_sparse_array_too_large_to_hold_densely_is_refused():
+    with pytest.raises(MXNetError, match="too large to densify"):
+        loads(nd_file(rsp_record([0], nrows=1 << 62)))
 
 
 def csr_record(indptr, indices):

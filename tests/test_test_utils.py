@@ -123,11 +123,21 @@ def test_gluon_hybridize_consistency_and_optimizer_comparison():
 # ---- storage, randomness, small helpers ---------------------------------------------------
 
 @pytest.mark.parametrize("stype", ["csr", "row_sparse"])
-def test_sparse_storage_is_not_implemented(stype):
-    with pytest.raises(NotImplementedError, match="densely"):
-        tu.rand_ndarray((3, 3), stype, density=0.5)
-    with pytest.raises(NotImplementedError):
-        tu.create_sparse_array((3, 3), stype)
+def test_random_sparse_arrays(stype):
+    np.random.seed(3)
+    x = tu.rand_ndarray((20, 6), stype, density=0.5)
+    assert x.stype == stype and x.shape == (20, 6)
+    dense = x.asnumpy()
+    assert 0 < np.count_nonzero(dense) < dense.size
+    assert ((dense >= 0) & (dense < 1)).all()  # uniform [0, 1) values
+    full = tu.rand_ndarray((4, 3), stype, density=1)
+    assert np.count_nonzero(full.asnumpy()) == 12
+    fixed = tu.create_sparse_array_zd((5, 2), "row_sparse", 0.5, data_init=2.0,
+                                      rsp_indices=[3, 1])
+    assert fixed.indices.asnumpy().tolist() == [1, 3]
+    assert (fixed.data.asnumpy() == 2).all()
+    with pytest.raises(AssertionError):
+        tu.rand_sparse_ndarray((3, 3), "foo")
 
 
 def test_small_helpers():

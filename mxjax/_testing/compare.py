@@ -25,9 +25,6 @@ __all__ = ["default_context", "set_default_context", "default_dtype", "default_r
            "assert_almost_equal_with_err", "assert_almost_equal_ignore_nan", "assert_exception",
            "retry", "compare_ndarray_tuple", "same_array", "collapse_sum_like"]
 
-_SPARSE = ("csr", "row_sparse")
-
-
 # ---- contexts, dtypes and tolerances ------------------------------------------------------
 
 def default_context():
@@ -37,7 +34,7 @@ def default_context():
 
 def set_default_context(ctx):
     """Make ``ctx`` the current (and so the default test) context."""
-    Context._default.value = ctx
+    Context._default_ctx.value = ctx
 
 
 def default_dtype():
@@ -174,42 +171,151 @@ def rand_coord_2d(x_low, x_high, y_low, y_high):
             np.random.randint(y_low, y_high, dtype=np.int64))
 
 
-def dense_only(stype, what):
-    if stype in _SPARSE:
-        raise NotImplementedError(f"{what}: mxjax stores arrays densely; stype {stype!r} is "
-                                  "not supported (use stype='default')")
+def _check_csr_inputs(num_rows, num_cols, density, distribution):
+    if density < 0 or density > 1:
+        raise ValueError("density has to be between 0 and 1")
+    if num_rows <= 0 or num_cols <= 0:
+        raise ValueError("num_rows or num_cols should be greater than 0")
+    if distribution == "powerlaw" and int(num_rows * num_cols * density) < 2 * num_rows:
+        raise ValueError(f"not supported for this density: {density} for this shape "
+                         f"({num_rows}, {num_cols}) Please keep : num_rows * num_cols * "
+                         "density >= 2 * num_rows")
+
+
+def _uniform_csr(num_rows, num_cols, density, dtype, data_init, shuffle_csr_indices):
+    """A csr matrix of ``density`` with uniform [0, 1) values at uniform positions."""
+    _check_csr_inputs(num_rows, num_cols, density, "uniform")
+    try:
+        from scipy import sparse as spsp
+    except ImportError:
+        assert data_init is None, "data_init option is not supported when scipy is absent"
+        assert not shuffle_csr_indices, \
+            "shuffle_csr_indices option is not supported when scipy is absent"
+        dns = nd.random.uniform(shape=(num_rows, num_cols), dtype=dtype)
+        return (dns * (dns < density)).tostype("csr")
+    csr = spsp.rand(num_rows, num_cols, density, dtype=dtype, format="csr")
+    if data_init is not None:
+        csr.data.fill(data_init)
+    if shuffle_csr_indices:
+        shuffle_csr_column_indices(csr)
+    return nd.sparse.csr_matrix((csr.data, csr.indices, csr.indptr),
+                                shape=(num_rows, num_cols), dtype=dtype)
+
+
+def _powerlaw_csr(num_rows, num_cols, density, dtype):
+    """A csr matrix whose rows hold exponentially more nonzeros (1 + U(0.001, 2))."""
+    _check_csr_inputs(num_rows, num_cols, density, "powerlaw")
+    left = int(num_rows * num_cols * density)
+    out = np.zeros((num_rows, num_cols), dtype=dtype)
+
+    def done():
+        return nd.array(out).tostype("csr")
+
+    for row in range(num_rows):
+        out[row][0] = 1 + rnd.uniform(0.001, 2)
+        left -= 1
+        if left <= 0:
+            return done()
+    col_max = 2
+    for row in range(num_rows):
+        col_limit = min(num_cols, col_max)
+        if col_limit == num_cols and left > col_limit:
+            out[row] = 1 + rnd.uniform(0.001, 2)
+            left = left - col_limit + 1
+            if left <= 0:
+                return done()
+            continue
+        for col in range(1, col_limit):
+            out[row][col] = 1 + rnd.uniform(0.001, 2)
+            left -= 1
+            if left <= 0:
+                return done()
+        col_max *= 2
+    if left > 0:
+        raise ValueError(f"not supported for this density: {density} for this shape "
+                         f"({num_rows},{num_cols})")
+    return done()
 
 
 def rand_sparse_ndarray(shape, stype, density=None, dtype=None, distribution=None,
                         data_init=None, rsp_indices=None, modifier_func=None,
                         shuffle_csr_indices=False, ctx=None):
-    """MXNet's random CSR / row-sparse array: not available (mxjax is dense only)."""
-    dense_only(stype, "rand_sparse_ndarray")
-    raise AssertionError(f"unknown storage type {stype!r}")
+    """A random 'row_sparse' or 'csr' array and its parts: ``(array, (values, indices))``
+    for row_sparse, ``(array, (indptr, indices, data))`` for csr. ``density`` (random
+    when None) is the fraction of rows (row_sparse) or elements (csr) stored; values are
+    uniform in [0, 1), or ``data_init``, passed through ``modifier_func``."""
+    ctx = ctx if ctx else default_context()
+    density = rnd.rand() if density is None else density
+    dtype = default_dtype() if dtype is None else dtype
+    distribution = "uniform" if distribution is None else distribution
+    if stype == "row_sparse":
+        assert distribution == "uniform", \
+            f"Distribution {distribution} not supported for row_sparse"
+        if rsp_indices is not None:
+            indices = rsp_indices
+            assert len(indices) <= shape[0]
+        else:
+            indices = np.argwhere(rnd.rand(shape[0]) < density).flatten()
+        if indices.shape[0] == 0:
+            result = nd.zeros(shape, stype="row_sparse", dtype=dtype, ctx=ctx)
+            return result, (np.array([], dtype=dtype), np.array([]))
+        val = rnd.rand(indices.shape[0], *shape[1:]).astype(dtype)
+        if data_init is not None:
+            val.fill(data_init)
+        if modifier_func is not None:
+            val = assign_each(val, modifier_func)
+        arr = nd.sparse.row_sparse_array((val, indices), shape=shape, dtype=dtype, ctx=ctx)
+        return arr, (val, indices)
+    if stype == "csr":
+        assert len(shape) == 2
+        if distribution == "uniform":
+            csr = _uniform_csr(shape[0], shape[1], density, dtype, data_init,
+                               shuffle_csr_indices)
+        elif distribution == "powerlaw":
+            csr = _powerlaw_csr(shape[0], shape[1], density, dtype)
+        else:
+            raise AssertionError(f"Distribution not supported: {distribution}")
+        csr = csr.as_in_context(ctx)
+        return csr, (csr.indptr, csr.indices, csr.data)
+    raise AssertionError("unknown storage type")
 
 
 def rand_ndarray(shape, stype="default", density=None, dtype=None, modifier_func=None,
                  shuffle_csr_indices=False, distribution=None, ctx=None):
-    """A standard-normal NDArray of ``shape`` (float32 unless ``dtype``) on ``ctx``."""
+    """A standard-normal NDArray of ``shape`` (float32 unless ``dtype``) on ``ctx``, or a
+    random sparse one (see ``rand_sparse_ndarray``)."""
     if stype != "default":
         return rand_sparse_ndarray(shape, stype, density=density, dtype=dtype,
                                    modifier_func=modifier_func, distribution=distribution,
-                                   shuffle_csr_indices=shuffle_csr_indices, ctx=ctx)
+                                   shuffle_csr_indices=shuffle_csr_indices, ctx=ctx)[0]
     return array(random_arrays(shape), ctx=ctx or default_context(), dtype=dtype)
 
 
 def create_sparse_array(shape, stype, data_init=None, rsp_indices=None, dtype=None,
                         modifier_func=None, density=.5, shuffle_csr_indices=False):
-    """MXNet's sparse test array: not available (mxjax is dense only)."""
-    dense_only(stype, "create_sparse_array")
+    """A random sparse array (``rand_sparse_ndarray``); row_sparse indices are sorted."""
+    if stype == "row_sparse":
+        indices = None if rsp_indices is None else np.sort(np.asarray(rsp_indices))
+        return rand_sparse_ndarray(shape, stype, density=density, data_init=data_init,
+                                   rsp_indices=indices, dtype=dtype,
+                                   modifier_func=modifier_func)[0]
+    if stype == "csr":
+        return rand_sparse_ndarray(shape, stype, density=density, data_init=data_init,
+                                   dtype=dtype, modifier_func=modifier_func,
+                                   shuffle_csr_indices=shuffle_csr_indices)[0]
     raise AssertionError("Unknown storage type: " + str(stype))
 
 
 def create_sparse_array_zd(shape, stype, density, data_init=None, rsp_indices=None,
                            dtype=None, modifier_func=None, shuffle_csr_indices=False):
-    """MXNet's sparse test array: not available (mxjax is dense only)."""
-    return create_sparse_array(shape, stype, data_init, rsp_indices, dtype, modifier_func,
-                               density, shuffle_csr_indices)
+    """``create_sparse_array`` whose row_sparse rows are exactly ``rsp_indices``."""
+    if stype == "row_sparse":
+        density = 0.0
+        if rsp_indices is not None:
+            assert len(rsp_indices) <= shape[0]
+    return create_sparse_array(shape, stype, data_init=data_init, rsp_indices=rsp_indices,
+                               dtype=dtype, modifier_func=modifier_func, density=density,
+                               shuffle_csr_indices=shuffle_csr_indices)
 
 
 def shuffle_csr_column_indices(csr):

@@ -19,7 +19,6 @@ from .compare import (
     compare_ndarray_tuple,
     default_context,
     default_numeric_eps,
-    dense_only,
     get_tolerance,
     get_tols,
     sorted_items,
@@ -152,7 +151,7 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
         Whether the finite-difference forwards run in training mode.
     ctx : Context, optional
     grad_stype_dict : dict of str -> str, optional
-        Gradient storage types; only 'default' exists in mxjax.
+        Storage types of the gradient buffers ('default', 'row_sparse', 'csr').
     dtype : np.float16, np.float32 or np.float64
     """
     assert dtype in _FLOATS
@@ -182,8 +181,8 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
     initial["__random_proj"] = np.random.normal(0, 0.01, size=out_shapes[0])
     args_grad = {k: nd.array(v, ctx=ctx, dtype=dtype) for k, v in initial.items()}
     for k, stype in (grad_stype_dict or {}).items():
-        if k in args_grad:
-            dense_only(stype, "check_numeric_gradient")
+        if k in args_grad and stype != "default":
+            args_grad[k] = args_grad[k].tostype(stype)
 
     executor = out.bind(ctx, grad_req=grad_req, args=location, args_grad=args_grad,
                         aux_states=aux_states)
@@ -259,9 +258,10 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
     args_grad = {}
     for k, v in initial.items():
         stype = (grad_stypes or {}).get(k)
-        dense_only(stype, "check_symbolic_backward")
         args_grad[k] = nd.array(v, ctx=ctx, dtype=np.asarray(as_numpy(expected[k])).dtype
                                 if _is_asnumpy(dtype) else dtype)
+        if stype not in (None, "default"):
+            args_grad[k] = args_grad[k].tostype(stype)
     if isinstance(grad_req, str):
         grad_req = dict.fromkeys(sym.list_arguments(), grad_req)
     elif isinstance(grad_req, (list, tuple)):
@@ -491,21 +491,30 @@ def check_gluon_hybridize_consistency(net_builder, data_l, numpy_func=None, test
         assert_almost_equal(saved_out, expected, rtol=rtol, atol=atol)
 
 
+def _optimizer_input(shape, dtype, stype, ctx, density=None):
+    """``(array, its dense copy)``: uniform, or random sparse of ``stype``."""
+    from .compare import rand_ndarray
+
+    if stype == "default":
+        arr = nd.random.uniform(shape=shape, ctx=ctx, dtype=dtype)
+        return arr, arr.copyto(ctx)
+    if stype not in ("row_sparse", "csr"):
+        raise Exception("type not supported yet")
+    arr = rand_ndarray(shape, stype, density=density, dtype=dtype)
+    return arr, arr.copyto(ctx).tostype("default")
+
+
 def compare_optimizer(opt1, opt2, shape, dtype, w_stype="default", g_stype="default",
                       rtol=1e-4, atol=1e-5, compare_states=True, ntensors=1):
     """Check that two optimizers make the same update (and states) from the same random
-    weight and gradient; with a list of shapes, ``opt2`` updates all tensors at once."""
-    dense_only(w_stype, "compare_optimizer")
-    dense_only(g_stype, "compare_optimizer")
-    if w_stype != "default" or g_stype != "default":
-        raise Exception("type not supported yet")
+    weight and gradient; with a list of shapes, ``opt2`` updates all tensors at once.
+    A sparse ``w_stype``/``g_stype`` gives ``opt2`` a random sparse weight/gradient (a
+    fully stored weight) and ``opt1`` its dense copy."""
     ctx = default_context()
     if not isinstance(shape, list):
         assert ntensors == 1
-        w2 = nd.random.uniform(shape=shape, ctx=ctx, dtype=dtype)
-        w1 = w2.copyto(ctx)
-        g2 = nd.random.uniform(shape=shape, ctx=ctx, dtype=dtype)
-        g1 = g2.copyto(ctx)
+        w2, w1 = _optimizer_input(shape, dtype, w_stype, ctx, density=1)
+        g2, g1 = _optimizer_input(shape, dtype, g_stype, ctx)
         state1 = opt1.create_state_multi_precision(0, w1)
         state2 = opt2.create_state_multi_precision(0, w2)
         if compare_states:

@@ -10,6 +10,7 @@ MXNet they are written back when backward runs over the block. Under
 """
 
 import contextlib
+import functools
 import itertools
 import threading
 import warnings
@@ -183,10 +184,32 @@ class CachedBlock:
                 later = [j for j in range(len(aux)) if j not in written]
                 node.on_backward = _write_back([aux[j] for j in later],
                                                [wrapped[n_out + j] for j in later], ctx)
+                node.graph = functools.partial(self._call_graph, in_fmt,
+                                               [x is not None for x in flat])
         for j in written:  # as in MXNet, what an operator's forward writes is there at once
             aux[j].data(ctx)._set_data(wrapped[n_out + j]._lazy)
         outs = wrapped[:n_out]
         return _regroup(outs, out_fmt) if out_fmt != 0 else outs[0]
+
+    def _call_graph(self, in_fmt, present):
+        """For ``autograd.get_symbol``: the block's graph for a call whose flat inputs
+        were ``present`` (or None), the graph variable fed by each input of the recorded
+        node (parameters, the PRNG key, the inputs) and whether MXNet would inline it."""
+        from .. import symbol
+        from .symbol_block import _flatten_symbols, symbolic_forward
+
+        n = sum(present)
+        names = iter(["data"] if n == 1 else [f"data{i}" for i in range(n)])
+        flat = [symbol.var(next(names)) if p else None for p in present]
+        outputs, _ = _flatten_symbols(symbolic_forward(self.block,
+                                                        *_regroup(list(flat), in_fmt)))
+        graph = symbol.Group(outputs) if len(outputs) > 1 else outputs[0]
+        n_ops = sum(1 for node in graph.get_internals()._outputs if not node[0].is_variable())
+        inline = not self.block._flags.get("static_alloc", False) and \
+            n_ops <= self.block._flags.get("inline_limit", 2)
+        names = [p.name for p in self.params] + [None] + \
+            [None if s is None else s.name for s in flat]
+        return graph, names, inline
 
 
 def _name_symbols(params, param_values, inputs):

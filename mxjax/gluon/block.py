@@ -294,6 +294,14 @@ class Block:
     def forward(self, *args):
         raise NotImplementedError
 
+    def register_op_hook(self, callback, monitor_all=False):
+        """Not implemented: MXNet calls ``callback(name, op_name, array)`` for each operator
+        of a hybridized block as it runs."""
+        raise NotImplementedError(
+            "Block.register_op_hook is not implemented in mxjax (a hybridized block runs "
+            "as one compiled function); use autograd.get_symbol or Executor monitors to "
+            "inspect intermediate values")
+
     def summary(self, *inputs):
         """Print each layer's output shape and parameter count, as MXNet does."""
         from .summary import print_summary
@@ -320,6 +328,15 @@ class HybridBlock(Block):
 
     def _clear_cached_op(self):
         self._cached = None
+
+    def register_child(self, block, name=None):
+        """Register a child HybridBlock (the compiled function is rebuilt at the next call)."""
+        if not isinstance(block, HybridBlock):
+            raise ValueError(f"Children of HybridBlock must also be HybridBlock, but {block} has "
+                             f"type {type(block)}. If you are using Sequential, please try "
+                             "HybridSequential instead.")
+        super().register_child(block, name)
+        self._clear_cached_op()
 
     def __getstate__(self):
         # The compiled function is rebuilt on demand; it does not pickle.

@@ -137,6 +137,16 @@ class Parameter:
     def stype(self):
         return self._stype
 
+    def _set_trainer(self, trainer):
+        """Associate the Trainer that updates this parameter (None: none). A sparse
+        parameter may belong to one Trainer only, as in MXNet."""
+        if self._stype != "default" and self._trainer and trainer and \
+                self._trainer is not trainer:
+            raise RuntimeError(
+                f"Failed to set the trainer for Parameter '{self.name}' because it was already "
+                f"set. More than one trainers for a {self._stype} Parameter is not supported.")
+        self._trainer = trainer
+
     # ---- initialisation --------------------------------------------------------------------
     def initialize(self, init=None, ctx=None, default_init=DEFAULT_INIT,
                    force_reinit=False):
@@ -170,7 +180,7 @@ class Parameter:
                 f"{self.shape}. Please specify in_units, in_channels, etc for `Block`s.")
         with autograd.pause():
             if data is None:
-                data = _nd.zeros(self.shape, dtype=self.dtype, ctx=cpu())
+                data = _nd.zeros(self.shape, dtype=self.dtype, ctx=cpu(), stype=self._stype)
                 initializer.create(default_init)(
                     initializer.InitDesc(self.name, {"__init__": init}), data)
             self._init_impl(data, ctx)
@@ -184,14 +194,17 @@ class Parameter:
         if self.grad_req == "null":
             self._grad = None
             return
-        self._grad = [_nd.zeros(d.shape, ctx=d.context, dtype=d.dtype) for d in self._data]
+        self._grad = [_nd.zeros(d.shape, ctx=d.context, dtype=d.dtype, stype=self._grad_stype)
+                      for d in self._data]
         autograd.mark_variables(self._data, self._grad, self.grad_req)
 
     def _load_init(self, data, ctx, cast_dtype=False, dtype_source="current"):
         """(Re)initialise from loaded ``data``; the caller has validated it already."""
         data = self._checked_load_value(data, cast_dtype, dtype_source)
         if cast_dtype and dtype_source == "saved":
-            self._dtype = data.dtype
+            self.cast(data.dtype)  # MXNet sets the dtype property: the arrays are cast too
+        if data.stype != self._stype:  # a file may hold it in another storage type
+            data = data.tostype(self._stype)
         self.shape = data.shape
         ctx = [ctx] if isinstance(ctx, Context) else ctx
         if self._data is None:
@@ -264,8 +277,15 @@ class Parameter:
             "Block.params because the later does not include Parameters of nested child "
             "Blocks")
 
+    def _check_dense(self, method, where):
+        if self._stype != "default":
+            raise RuntimeError(
+                f"Cannot return {where} of Parameter '{self.name}' via {method}() because its "
+                f"storage type is {self._stype}. Please use row_sparse_data() instead.")
+
     def data(self, ctx=None):
         """The parameter's array on ``ctx`` (inside a hybridized trace: the traced value)."""
+        self._check_dense("data", f"a copy on ctx {ctx}")
         traced = _tracing.param_value(self)
         if traced is not None:
             return traced
@@ -273,6 +293,7 @@ class Parameter:
 
     def _data_for_forward(self, ctx):
         """``data(ctx)``, or a stand-in that finishes deferred initialisation on use."""
+        self._check_dense("data", f"a copy on ctx {ctx}")
         traced = _tracing.param_value(self)
         if traced is not None:
             return traced
@@ -281,7 +302,37 @@ class Parameter:
         return self._check_and_get(self._data, ctx)
 
     def list_data(self):
+        """The parameter's arrays on every context, in the order of ``list_ctx()``."""
+        self._check_dense("list_data", "copies on all contexts")
         return self._check_and_get(self._data, list)
+
+    def row_sparse_data(self, row_id):
+        """A 'row_sparse' parameter's array on ``row_id``'s context, holding only the rows
+        listed in ``row_id`` (pulled from its Trainer's store, which keeps the full value);
+        a dense parameter raises RuntimeError, as in MXNet."""
+        self._check_row_sparse("row_sparse_data", "a copy")
+        return self._get_row_sparse(self._data, row_id.context, row_id)
+
+    def list_row_sparse_data(self, row_id):
+        """``row_sparse_data`` on every context, in the order of ``list_ctx()``."""
+        self._check_row_sparse("list_row_sparse_data", "copies on all contexts")
+        return self._get_row_sparse(self._data, list, row_id)
+
+    def _check_row_sparse(self, method, what):
+        if self._stype != "row_sparse":
+            raise RuntimeError(f"Cannot return {what} of Parameter '{self.name}' via "
+                               f"{method}() because its storage type is {self._stype}. "
+                               "Please use data() instead.")
+
+    def _get_row_sparse(self, arr_list, ctx, row_id):
+        if not isinstance(row_id, _nd.NDArray):
+            raise TypeError(f"row_id must have NDArray type, but {type(row_id)} is given")
+        if not self._trainer:
+            raise RuntimeError(f"Cannot get row_sparse data for Parameter '{self.name}' when "
+                               "no Trainer is created with it.")
+        results = self._check_and_get(arr_list, ctx)
+        self._trainer._row_sparse_pull(self, results, row_id)
+        return results
 
     def grad(self, ctx=None):
         if self._data is not None and self._grad is None:
@@ -310,6 +361,10 @@ class Parameter:
                 raise AssertionError(f"Parameter '{self.name}' has not been initialized")
             self._deferred_init = self._deferred_init[:3] + (data,)
             return
+        trainer = self._trainer
+        if trainer and trainer._kv_initialized and trainer._update_on_kvstore and \
+                self not in trainer._params_to_init:
+            trainer._reset_kvstore()  # the store's copy would be stale (MXNet resets it)
         for arr in self._data:
             arr[:] = data
 
@@ -317,11 +372,20 @@ class Parameter:
         if self._grad is None:
             return
         for g in self._grad:
-            g[:] = 0
+            if g.stype == "default":
+                g[:] = 0
+            else:  # MXNet: zeros_like, so a sparse gradient stores nothing
+                g._assign(g.zeros_like())
 
     def _reduce(self):
-        """The value, averaged over contexts, on the CPU."""
-        arrays = self.list_data()
+        """The value, averaged over contexts, on the CPU (a row_sparse parameter's full
+        value, from its Trainer's store)."""
+        if self._stype != "default" and self._trainer is not None:
+            rows = _nd.arange(0, self.shape[0], dtype="int64", ctx=cpu())
+            data = _nd.zeros(self.shape, ctx=cpu(), dtype=self.dtype, stype="row_sparse")
+            self._trainer._row_sparse_pull(self, data, rows, full_idx=True)
+            return data
+        arrays = self._check_and_get(self._data, list)
         if len(arrays) == 1:
             return arrays[0].copyto(cpu())
         total = arrays[0].copyto(cpu())

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import ndarray as nd
 from .. import symbol
+from ..ndarray.ndarray import _STORAGE_TYPE_STR_TO_ID
 from ..ndarray.serialization import _DTYPES
 from ..symbol import Symbol, _infer, _run
 from ..symbol.symbol import _topo
@@ -129,6 +130,11 @@ class SymbolBlock(HybridBlock):
                 raise AssertionError(f"Input symbols must be variable, but {s} is an output "
                                      "of operators")
         out = symbol.Group(out) if len(out) > 1 else out[0]
+        row_sparse = str(_STORAGE_TYPE_STR_TO_ID["row_sparse"])
+        for node in out.get_internals():
+            if node.attr("__storage_type__") == row_sparse:
+                raise AssertionError(f"SymbolBlock doesn't support Parameter '{node.name}' "
+                                     "because its storage type is 'row_sparse'.")
         input_names = {s.name for s in syms}
         dtypes = _param_dtypes(syms, out)
         for name in out.list_arguments():

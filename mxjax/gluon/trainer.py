@@ -6,20 +6,71 @@ optimizer states go in as pytrees, the learning rates, weight decays and
 weight and state buffers are donated, and the results are written back into the same
 NDArrays (which stay the autograd variables of the Parameters).
 
-With several contexts, gradients are summed across them (as MXNet's kvstore does), the
-first context's copy is updated, and the result is copied to the others; with
-``kvstore=None`` every context is updated from its own gradient instead.
+With several contexts, a store (``kvstore='device'`` or ``'local'``, created at the first
+step, as in MXNet) sums the gradients across contexts; with ``update_on_kvstore`` (the
+default, or ``MXNET_UPDATE_ON_KVSTORE``) it also runs the optimizer, once, and copies the
+result to every context; otherwise every context's updater applies the summed gradient
+to its own copy. With one context, or ``kvstore=None``, there is no store and every
+context is updated from its own gradient.
 """
 
 import os
 
-import jax
+import numpy as np
 
 from .. import optimizer as opt
 from ..ndarray import serialization
+from ._local_store import LocalStore
 from .parameter import Parameter, ParameterDict
 
 __all__ = ["Trainer"]
+
+
+def _create_sparse_kvstore(kvstore):
+    """The store of a Trainer with row_sparse weights: always one, running the optimizer
+    (it keeps the full weights; the parameters hold the rows last pulled)."""
+    if isinstance(kvstore, str):
+        if kvstore not in ("local", "device"):
+            raise NotImplementedError(
+                f"Trainer: kvstore '{kvstore}' is not implemented in mxjax (only 'local', "
+                "'device')")
+        kv = LocalStore(kvstore)
+    elif hasattr(kvstore, "pushpull") and hasattr(kvstore, "type"):
+        kv = kvstore
+    else:
+        raise TypeError(f"Cannot create '{kvstore}' KVStore with row_sparse parameters. The "
+                        "type must be KVStore or str.")
+    assert kv.is_capable("optimizer"), \
+        ("KVStore with sparse weight requires optimizer support. However, type(kv) does not "
+         "support optimizer. Please consider other kvstore backends (e.g. dist_device) "
+         "instead.")
+    return kv, True
+
+
+def _create_kvstore(kvstore, num_device, arg_shapes):
+    """``(store or None, update_on_kvstore)`` as MXNet's model._create_kvstore chooses."""
+    update_on_kvstore = bool(int(os.getenv("MXNET_UPDATE_ON_KVSTORE", "1")))
+    if kvstore is None:
+        kv = None
+    elif isinstance(kvstore, str):
+        if num_device == 1 and "dist" not in kvstore:
+            kv = None  # one device, one machine: nothing to reduce
+        elif kvstore in ("local", "device"):
+            kv = LocalStore(kvstore)
+            # MXNet updates big weights on the devices, not in 'local''s CPU store
+            if kvstore == "local" and max(map(np.prod, arg_shapes)) > 1024 * 1024 * 16:
+                update_on_kvstore = False
+        else:
+            raise NotImplementedError(
+                f"Trainer: kvstore '{kvstore}' is not implemented in mxjax (only 'local', "
+                "'device' and None)")
+    elif hasattr(kvstore, "pushpull") and hasattr(kvstore, "type"):
+        kv = kvstore  # a KVStore object
+    else:
+        raise TypeError("kvstore must be KVStore, str or None")
+    if kv is None:
+        return None, False
+    return kv, update_on_kvstore and kv.is_capable("optimizer")
 
 
 class Trainer:
@@ -33,13 +84,13 @@ class Trainer:
         The optimizer, or its registered name.
     optimizer_params : dict
         Arguments of the optimizer's constructor (``learning_rate``, ``wd``, ...).
-    kvstore : str or None
+    kvstore : str, KVStore or None
         'device' (default) or 'local' sum gradients across contexts; None does not.
     compression_params : dict
-        Accepted for compatibility (gradient compression is not applied).
+        Gradient compression; not implemented (raises once a store is created).
     update_on_kvstore : bool, optional
-        Accepted; with several contexts True (MXNet's default there) forbids calling
-        ``allreduce_grads``/``update`` directly, as in MXNet.
+        Whether the store runs the optimizer (then ``allreduce_grads``/``update`` may
+        not be called directly). None: ``MXNET_UPDATE_ON_KVSTORE`` (default 1).
     """
 
     def __init__(self, params, optimizer, optimizer_params=None, kvstore="device",
@@ -50,6 +101,7 @@ class Trainer:
             raise ValueError(f"First argument must be a list or dict of Parameters, got "
                              f"{type(params)}.")
         self._params = []
+        self._contains_sparse_weight = self._contains_sparse_grad = False
         self._param2idx = {}
         for i, param in enumerate(params):
             if not isinstance(param, Parameter):
@@ -57,19 +109,20 @@ class Trainer:
                                  f"list of {type(param)}.")
             self._param2idx[param.name] = i
             self._params.append(param)
-            param._trainer = self
+            param._set_trainer(self)
+            self._contains_sparse_weight |= param._stype != "default"
+            self._contains_sparse_grad |= param._grad_stype != "default"
         self._compression_params = compression_params
         self._contexts = self._check_contexts()
         self._init_optimizer(optimizer, optimizer_params if optimizer_params else {})
         self._scale = self._optimizer.rescale_grad
         self._kvstore_params = {"kvstore": kvstore, "update_on_kvstore": update_on_kvstore}
-        self._kvstore = kvstore if kvstore and len(self._contexts or ()) > 1 else None
+        self._kv_initialized = False
+        self._kvstore = None
         self._update_on_kvstore = None
-        if self._kvstore is not None:
-            env = bool(int(os.getenv("MXNET_UPDATE_ON_KVSTORE", "1")))
-            self._update_on_kvstore = env if update_on_kvstore is None else update_on_kvstore
-        self._kv_initialized = True
+        self._distributed = None
         self._params_to_init = []
+        self._reset_kvstore()
 
     def _check_contexts(self):
         contexts = None
@@ -93,6 +146,85 @@ class Trainer:
         else:
             self._optimizer = opt.create(optimizer, param_dict=param_dict, **optimizer_params)
         self._updaters = [opt.get_updater(self._optimizer) for _ in self._contexts or [None]]
+
+    # ---- the store ---------------------------------------------------------------------------
+    def _reset_kvstore(self):
+        """Drop the store (a new one, with fresh optimizer states, comes at the next step):
+        MXNet does this when parameters updated on the store are set or loaded."""
+        if self._kvstore and "dist" in self._kvstore.type:
+            raise RuntimeError("Cannot reset distributed KVStore.")
+        self._kv_initialized = False
+        self._kvstore = None
+        self._distributed = None
+        self._update_on_kvstore = None
+        self._params_to_init = list(self._params)
+
+    def _init_kvstore(self):
+        """Create the store and decide ``update_on_kvstore``, as MXNet does."""
+        config = self._kvstore_params
+        if self._contains_sparse_weight:
+            kvstore, update_on_kvstore = _create_sparse_kvstore(config["kvstore"])
+            self._distributed = "dist" in kvstore.type
+            if config["update_on_kvstore"] is False:
+                raise ValueError("Cannot set update_on_kvstore=False when sparse weights are "
+                                 "present.")
+        else:
+            arg_shapes = [param.data(self._contexts[0]).shape for param in self._params]
+            kvstore, update_on_kvstore = _create_kvstore(
+                config["kvstore"], len(self._contexts or [None]), arg_shapes)
+            self._distributed = "dist" in kvstore.type if kvstore else False
+            if self._contains_sparse_grad:
+                update_on_kvstore = self._distributed
+            if config["update_on_kvstore"] is not None:
+                update_on_kvstore = config["update_on_kvstore"]
+        if kvstore is not None and update_on_kvstore and not kvstore.is_capable("optimizer"):
+            if config["update_on_kvstore"]:
+                raise ValueError(f"Please set update_on_kvstore=False when training with "
+                                 f"{type(kvstore)}")
+            update_on_kvstore = False
+        if kvstore:
+            if self._compression_params:
+                kvstore.set_gradient_compression(self._compression_params)
+            if update_on_kvstore:
+                kvstore.set_optimizer(self._optimizer)
+            self._kvstore, self._update_on_kvstore = kvstore, update_on_kvstore
+        else:
+            self._kvstore, self._update_on_kvstore = None, None
+        self._kv_initialized = True
+
+    def _init_params(self):
+        """Give the store the parameters it has not seen (every context's copy becomes the
+        first context's); parameters still waiting for their shape stay pending."""
+        assert self._kv_initialized, \
+            "Cannot initialize parameters in KVStore when KVStore is not initialized."
+        pending = []
+        if self._kvstore:
+            for param in self._params_to_init:
+                if param._deferred_init:
+                    pending.append(param)
+                    continue
+                arrays = param._check_and_get(param._data, list)
+                if param._stype != "default":  # the store keeps the full sparse weight
+                    self._kvstore.init(self._param2idx[param.name], arrays[0])
+                else:
+                    self._kvstore.broadcast(self._param2idx[param.name], arrays[0], arrays)
+        self._params_to_init = pending
+
+    def _row_sparse_pull(self, parameter, out, row_id, full_idx=False):
+        """Write the rows ``row_id`` of a row_sparse parameter, as the store holds it, into
+        ``out`` (an array or a list of them; all rows with ``full_idx``)."""
+        self._ready()
+        idx = self._param2idx[parameter.name]
+        if full_idx and "dist" not in self._kvstore.type:
+            self._kvstore.pull(idx, out=out, priority=-idx, ignore_sparse=False)
+        else:
+            self._kvstore.row_sparse_pull(idx, out=out, row_ids=row_id, priority=-idx)
+
+    def _ready(self):
+        if not self._kv_initialized:
+            self._init_kvstore()
+        if self._params_to_init:
+            self._init_params()
 
     # ---- learning rate -------------------------------------------------------------------
     @property
@@ -124,14 +256,21 @@ class Trainer:
         gradients scaled by ``1 / batch_size``.
 
         A parameter whose gradient backward has not written since the last step raises
-        (MXNet's stale-gradient UserWarning), unless ``ignore_stale_grad``, which skips it.
+        (MXNet's stale-gradient UserWarning) before anything changes, unless
+        ``ignore_stale_grad``, which skips it.
         """
         self._check_and_rescale_grad(self._scale / batch_size)
+        self._ready()
+        self._check_stale(ignore_stale_grad)
+        if self._kvstore and self._update_on_kvstore:
+            self._update_on_store(ignore_stale_grad)
+            return
         self._allreduce_grads()
         self._update(ignore_stale_grad)
 
     def allreduce_grads(self):
         """Sum each parameter's gradients across contexts (call before ``update``)."""
+        self._ready()
         assert not (self._kvstore and self._update_on_kvstore), \
             ("allreduce_grads() when parameters are updated on kvstore is not supported. "
              "Try setting `update_on_kvstore` to False when creating trainer.")
@@ -139,30 +278,29 @@ class Trainer:
 
     def update(self, batch_size, ignore_stale_grad=False):
         """Update the parameters from their (reduced) gradients; see ``step``."""
+        self._ready()
         assert not (self._kvstore and self._update_on_kvstore), \
             ("update() when parameters are updated on kvstore is not supported. Try setting "
              "`update_on_kvstore` to False when creating trainer.")
         self._check_and_rescale_grad(self._scale / batch_size)
+        self._check_stale(ignore_stale_grad)
         self._update(ignore_stale_grad)
+
+    def _trained(self):
+        return [(i, p) for i, p in enumerate(self._params) if p.grad_req != "null"]
 
     def _allreduce_grads(self):
         if not self._kvstore:
             return
-        for param in self._params:
-            if param.grad_req == "null":
-                continue
-            grads = param.list_grad()
-            total = grads[0]._data
-            for g in grads[1:]:
-                total = total + g.as_in_context(grads[0].context)._data
-            for g in grads:
-                g._set_data(_on(total, g))
+        trained = self._trained()
+        if trained:
+            self._kvstore.pushpull([i for i, _ in trained], [p.list_grad() for _, p in trained])
 
-    def _update(self, ignore_stale_grad=False):
-        updates = [[] for _ in self._updaters]
-        for param in self._params:  # check them all first: nothing is left half-done
-            if param.grad_req == "null" or ignore_stale_grad:
-                continue
+    def _check_stale(self, ignore_stale_grad):
+        """Raise before any update if a gradient was not refreshed by backward."""
+        if ignore_stale_grad:
+            return
+        for _, param in self._trained():
             for data in param._check_and_get(param._data, list):
                 if not data._fresh_grad:
                     raise UserWarning(
@@ -172,51 +310,66 @@ class Trainer:
                         "(Blocks) for this iteration. If you are intentionally only using a "
                         "subset, call step with ignore_stale_grad=True to suppress this "
                         "warning and skip updating of Parameters with stale gradient")
-        broadcast = []
-        for i, param in enumerate(self._params):
-            if param.grad_req == "null":
-                continue
-            datas, grads = param.list_data(), param.list_grad()
-            fresh = [d._fresh_grad for d in datas]
-            for d in datas:
+
+    def _update_on_store(self, ignore_stale_grad):
+        """The store sums each parameter's gradients and updates it (the gradients
+        themselves are left as backward wrote them)."""
+        keys, grads, datas = [], [], []
+        for i, param in self._trained():
+            arrays = param._check_and_get(param._data, list)
+            fresh = arrays[0]._fresh_grad
+            for d in arrays:
                 d._fresh_grad = False
-            if self._kvstore:  # one update, then copies (MXNet's update on the kvstore)
-                if fresh[0] or not ignore_stale_grad:
-                    updates[0].append((i, grads[0], datas[0]))
-                    broadcast.append(datas)
+            if not (fresh or not ignore_stale_grad):
                 continue
-            for upd, arr, grad, is_fresh in zip(updates, datas, grads, fresh):
-                if is_fresh or not ignore_stale_grad:
+            if param._stype != "default":  # updated in the store; pulled by row_sparse_data
+                self._kvstore.push(i, param.list_grad(), priority=-i)
+                continue
+            keys.append(i)
+            grads.append(param.list_grad())
+            datas.append(arrays)
+        if keys:
+            self._kvstore.pushpull(keys, grads, out=datas)
+
+    def _update(self, ignore_stale_grad=False):
+        updates = [[] for _ in self._updaters]
+        for i, param in self._trained():
+            for upd, arr, grad in zip(updates, param.list_data(), param.list_grad()):
+                if arr._fresh_grad or not ignore_stale_grad:
                     upd.append((i, grad, arr))
+                arr._fresh_grad = False
         for updater, upd in zip(self._updaters, updates):
             if upd:
                 indices, grads, weights = zip(*upd)
                 updater._update(list(indices), list(grads), list(weights), donate=True)
-        for datas in broadcast:
-            for d in datas[1:]:
-                d._set_data(_on(datas[0]._data, d))
 
     # ---- states ------------------------------------------------------------------------------
     def save_states(self, fname):
         """Save the optimizer and its states (momentum, ...) to ``fname``, in the pickle
         format MXNet 1.9.1's ``Trainer.load_states`` reads too."""
         assert self._optimizer is not None
+        self._ready()
+        if self._update_on_kvstore:
+            assert not self._params_to_init, \
+                "Cannot save trainer states when some parameters are not yet initialized in " \
+                "kvstore."
+            self._kvstore.save_optimizer_states(fname, dump_optimizer=True)
+            return
         payload = self._updaters[0].get_states(dump_optimizer=True)
         serialization._write_atomically(os.fspath(fname), payload)
 
     def load_states(self, fname):
         """Load what ``save_states`` (mxjax's or MXNet's) wrote; the saved optimizer,
         learning rate included, replaces the current one."""
-        with open(fname, "rb") as f:
-            states = f.read()
-        for updater in self._updaters:
-            updater.set_states(states)
-            updater.optimizer = self._updaters[0].optimizer
-        self._optimizer = self._updaters[0].optimizer
+        self._ready()
+        if self._update_on_kvstore:
+            self._kvstore.load_optimizer_states(fname)
+            self._optimizer = self._kvstore._updater.optimizer
+        else:
+            with open(fname, "rb") as f:
+                states = f.read()
+            for updater in self._updaters:
+                updater.set_states(states)
+                updater.optimizer = self._updaters[0].optimizer
+            self._optimizer = self._updaters[0].optimizer
         self._optimizer.param_dict = dict(enumerate(self._params))
-
-
-def _on(value, target):
-    """``value`` placed on the device of NDArray ``target``."""
-    device = target.context.jax_device
-    return value if device in value.devices() else jax.device_put(value, device)

@@ -51,8 +51,14 @@ def clip_global_norm(arrays, max_norm, check_isfinite=True):
     if not arrays:
         raise AssertionError("clip_global_norm: no arrays given")
     ctx = arrays[0].context
-    total = nd.add_n(*[nd.dot(a.reshape((-1,)), a.reshape((-1,))).as_in_context(ctx)
-                       for a in arrays])
+
+    def squared_norm(a):
+        if a.stype != "default":  # sparse arrays have no reshape
+            return a.norm().square()
+        flat = a.reshape((-1,))
+        return nd.dot(flat, flat)
+
+    total = nd.add_n(*[squared_norm(a).as_in_context(ctx) for a in arrays])
     total = nd.sqrt(total)
     if check_isfinite and not np.isfinite(total.asscalar()):
         warnings.warn(UserWarning("nan or inf is detected. Clipping results will be "

@@ -5,8 +5,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..ndarray import concat, tile
-from .utils import _getdata_by_idx, _init_data, _slice_along_batch_axis
+from ..ndarray import array, concat, tile
+from ..ndarray.sparse import CSRNDArray
+from .utils import _getdata_by_idx, _has_instance, _init_data
 
 
 class DataDesc(namedtuple("DataDesc", ["name", "shape"])):
@@ -325,8 +326,9 @@ class NDArrayIter(DataIter):
     Parameters
     ----------
     data : array, list of arrays or dict of name -> array
-        The inputs (numpy arrays become float32 NDArrays). Named ``data_name`` if one,
-        ``_<i>_<data_name>`` if a list; the iterator orders them by name.
+        The inputs (numpy arrays become float32 NDArrays; a ``CSRNDArray`` or scipy CSR
+        matrix needs ``last_batch_handle='discard'`` and gives dense batches). Named
+        ``data_name`` if one, ``_<i>_<data_name>`` if a list; ordered by name.
     label : array, list of arrays or dict, optional
         The labels, named after ``label_name`` the same way.
     batch_size : int, default 1
@@ -349,12 +351,17 @@ class NDArrayIter(DataIter):
         super().__init__(batch_size)
         self.data = _init_data(data, allow_empty=False, default_name=data_name)
         self.label = _init_data(label, allow_empty=True, default_name=label_name)
+        if ((_has_instance(self.data, CSRNDArray) or _has_instance(self.label, CSRNDArray))
+                and last_batch_handle != "discard"):
+            raise NotImplementedError("`NDArrayIter` only supports ``CSRNDArray`` with "
+                                      "`last_batch_handle` set to `discard`.")
         self.idx = np.arange(self.data[0][1].shape[0])
         self.shuffle = shuffle
         self.last_batch_handle = last_batch_handle
         self.batch_size = batch_size
         self.cursor = -self.batch_size
         self.num_data = self.idx.shape[0]
+        self._host_cache = {}
         self.reset()
         self.data_list = [x[1] for x in self.data] + [x[1] for x in self.label]
         self.num_source = len(self.data_list)
@@ -420,8 +427,18 @@ class NDArrayIter(DataIter):
         start = 0 if start is None else start
         if end is None:
             end = data_source[0][1].shape[0] if data_source else 0
-        s = slice(start, end)
-        return [_slice_along_batch_axis(x[1], s, self.layout.find("N")) for x in data_source]
+        key = (slice(None),) * self.layout.find("N") + (slice(start, end),)
+        return [array(host[key], ctx, dtype=host.dtype) for host, ctx in self._host(data_source)]
+
+    def _host(self, data_source):
+        """Host (numpy) copies of the arrays of ``data_source``, made once per source list:
+        a batch is sliced on the host and sent to the device in one transfer, as MXNet's
+        ``slice_axis`` copy (it does not see later in-place writes to the source arrays)."""
+        cached = self._host_cache.get(id(data_source))
+        if cached is None or cached[0] is not data_source:
+            cached = (data_source, [(v.asnumpy(), v.context) for _, v in data_source])
+            self._host_cache[id(data_source)] = cached
+        return cached[1]
 
     def _concat(self, first_data, second_data):
         """Join two lists of arrays along the batch axis."""

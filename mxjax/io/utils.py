@@ -6,6 +6,8 @@ from collections import OrderedDict
 import numpy as np
 
 from ..ndarray import NDArray, array
+from ..ndarray.sparse import CSRNDArray
+from ..ndarray.sparse import array as sparse_array
 
 
 def _init_data(data, allow_empty, default_name):
@@ -52,11 +54,7 @@ def _getdata_by_idx(data, idx):
     """Every array of a ``[(name, NDArray)]`` list reordered by ``idx`` along axis 0.
 
     As in MXNet the result goes through ``nd.array``, so it is float32 whatever the
-    source dtype.
+    source dtype; a ``CSRNDArray`` stays one.
     """
-    return [(k, array(v.asnumpy()[idx], v.context)) for k, v in data]
-
-
-def _slice_along_batch_axis(data, s, batch_axis):
-    """``data[s]`` along ``batch_axis`` (a copy, as ``slice_axis`` makes)."""
-    return data.slice_axis(axis=batch_axis, begin=s.start, end=s.stop)
+    return [(k, sparse_array(v.asscipy()[idx], v.context) if isinstance(v, CSRNDArray)
+             else array(v.asnumpy()[idx], v.context)) for k, v in data]

@@ -12,17 +12,19 @@ import numpy as np
 from jax import lax
 
 __all__ = ["BasicKey", "parse_basic", "take", "put", "is_basic", "split_advanced",
-           "build_advanced",
+           "build_advanced", "slices_contiguous",
            "check_host_bounds"]
 
 
 def _is_array_like(k):
+    if isinstance(k, np.integer):  # a numpy scalar index is a basic index, as an int is
+        return False
     return hasattr(k, "shape") or isinstance(k, (list, np.ndarray))
 
 
 def is_basic(key):
     key = key if isinstance(key, tuple) else (key,)
-    return not any(_is_array_like(k) or isinstance(k, (bool, np.bool_)) for k in key)
+    return not any(_is_array_like(k) or isinstance(k, (bool, np.bool_, tuple)) for k in key)
 
 
 @dataclass(frozen=True)
@@ -105,16 +107,34 @@ def parse_basic(key, shape):
                     tuple(lows))
 
 
-def _contiguous(layout, lows, shape):
-    """MXNet returns a view when the selected elements are one contiguous memory block."""
-    partial = [i for i, ((n, stride, rev), lo, dim) in enumerate(zip(layout, lows, shape))
-               if (n, stride, rev, lo) != (dim, 1, False, 0)]
-    if not partial:
+def _contiguous(layout, lows, shape):  # noqa: ARG001 - positions do not matter
+    """MXNet returns a view when the selected elements are one contiguous memory block:
+    no axis selects several elements with a step other than 1, and from the last axis
+    back, once an axis selects a proper subset every earlier axis selects at most one."""
+    if np.prod([n for n, _, _ in layout], dtype=np.int64) in (0, 1):
         return True
-    k = partial[-1]
-    if (layout[k][1] != 1 or layout[k][2]) and layout[k][0] > 1:
-        return False
-    return all(layout[i][0] == 1 for i in range(k))
+    subset = False
+    for (n, stride, rev), dim in zip(reversed(layout), reversed(shape)):
+        if n == 0:
+            return True
+        if n > 1 and (stride != 1 or rev):
+            return False
+        if subset and n > 1:
+            return False
+        subset = subset or n < dim
+    return True
+
+
+def slices_contiguous(slices, shape):
+    """Whether indexing an array of ``shape`` with one ``slice`` per axis selects one
+    contiguous block (MXNet's ``NDArray._basic_indexing_slice_is_contiguous``)."""
+    if len(slices) != len(shape):
+        raise ValueError(f"expected one slice per axis of {tuple(shape)}, got {len(slices)}")
+    layout = []
+    for slc, dim in zip(slices, shape):
+        start, stop, step = slc.indices(dim)
+        layout.append((len(range(start, stop, step)), abs(step), step < 0))
+    return _contiguous(layout, None, shape)
 
 
 def split_advanced(key):
@@ -122,7 +142,7 @@ def split_advanced(key):
     key = key if isinstance(key, tuple) else (key,)
     structure, arrays = [], []
     for k in key:
-        if _is_array_like(k):
+        if _is_array_like(k) or isinstance(k, tuple):  # a tuple inside the key: a sequence
             structure.append(("arr", len(arrays)))
             arrays.append(k)
         elif isinstance(k, slice):

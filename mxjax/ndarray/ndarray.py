@@ -239,6 +239,9 @@ class NDArray:
     def tostype(self, stype):
         """A copy with storage type ``stype`` ('default', 'row_sparse' or 'csr'; see
         ``mx.nd.sparse``)."""
+        if stype == "csr" and len(self.shape) != 2:
+            raise ValueError("To convert to a CSR, the NDArray should be 2 Dimensional. "
+                             f"Current shape is {self.shape}")
         return _op("cast_storage")(self, stype=stype)
 
     def to_dlpack_for_read(self):
@@ -713,6 +716,16 @@ def _creation(op_name, **attrs):
     return _op(op_name)(**attrs)
 
 
+def _filled_on_host(fill, shape, ctx, dtype):
+    """A constant array made with numpy and transferred, when operators run one by one:
+    no XLA program to compile for each new shape. Captured steps and traced code use the
+    operator, which XLA folds into the program; ``None`` then."""
+    if engine.is_capturing() or _tracing.active():
+        return None
+    ctx = Context(ctx) if ctx is not None else current_context()
+    return NDArray(jax.device_put(fill(shape, dtype_np(dtype)), ctx.jax_device), ctx)
+
+
 def empty(shape, ctx=None, dtype=None):
     """An array of ``shape`` (MXNet leaves it uninitialised; here zeros), made on the host
     and transferred: no XLA program to compile for each new shape."""
@@ -741,12 +754,18 @@ def _zeros(shape, ctx=None, dtype=None, stype=None, **kwargs):
     if stype not in (None, "default"):
         from . import sparse
         return sparse.zeros(stype, shape, ctx=ctx, dtype=dtype, **kwargs)
+    made = None if kwargs else _filled_on_host(np.zeros, _shape(shape), ctx, dtype)
+    if made is not None:
+        return made
     return _creation("_zeros", shape=_shape(shape), ctx=ctx, dtype=dtype_np(dtype).name,
                      **kwargs)
 
 
 def ones(shape, ctx=None, dtype=None, **kwargs):
     _check_known_shape("_ones", _shape(shape))
+    made = None if kwargs else _filled_on_host(np.ones, _shape(shape), ctx, dtype)
+    if made is not None:
+        return made
     return _creation("_ones", shape=_shape(shape), ctx=ctx, dtype=dtype_np(dtype).name,
                      **kwargs)
 

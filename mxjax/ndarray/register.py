@@ -18,11 +18,13 @@ from ..base import MXNetError
 from ..context import Context, current_context
 from ..engine import Pending
 from ..operator import spec as _spec
+from . import _sparse_dispatch
 from .ndarray import NDArray
 
 __all__ = ["invoke", "make_function", "populate", "check_registered"]
 
-_PREFIX_MODULES = {"_contrib_": "contrib", "_linalg_": "linalg", "_image_": "image"}
+_PREFIX_MODULES = {"_contrib_": "contrib", "_linalg_": "linalg", "_image_": "image",
+                   "_sparse_": "sparse"}
 
 
 def _split_args(spec, args, kwargs, array_types=(NDArray, np.ndarray, jax.Array)):
@@ -156,8 +158,12 @@ def invoke(spec, args, kwargs):
     inputs, call = _prepare(spec, args, kwargs, autograd.is_training() if spec.training
                             else None)
     attrs = call.attrs
+    storage = None
     if any(x is not None and type(x) is not NDArray for x in inputs):
         inputs = _convert_inputs(spec, inputs, attrs)
+        storage = _sparse_dispatch.infer(spec, attrs, inputs)  # may raise, before running
+    elif getattr(spec.infer_storage, "on_dense", False):  # cast_storage: sparse from dense
+        storage = _sparse_dispatch.infer(spec, attrs, inputs)
     dynamic = [getattr(attrs[k], "_lazy", attrs[k]) for k in spec.dynamic]  # NDArray: value
     if spec.random:
         dynamic.append(_random.next_key())
@@ -183,6 +189,8 @@ def invoke(spec, args, kwargs):
                 _tracing.note_written(inputs[i])
         result = result[:n_out]
     outputs = _wrap_outputs(spec, result, ctx)
+    if storage is not None:
+        outputs = _sparse_dispatch.finish(storage, spec, attrs, inputs, values, outputs)
     if _tracing.active():  # hybridized: print(x) shows the Symbol name MXNet would give
         _tracing.name_outputs(outputs, name, spec.name)
     if autograd.is_recording():
@@ -195,7 +203,7 @@ def invoke(spec, args, kwargs):
         spec.on_backward(attrs, inputs, result)
     if out is not None:
         for o, r in zip(_as_list(out), outputs):
-            autograd.check_inplace(o)
+            autograd.check_inplace(o, inputs if any(x is o for x in inputs) else ())
             o._assign(r)
         return out
     return outputs[0] if len(outputs) == 1 else outputs

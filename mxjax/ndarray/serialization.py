@@ -18,7 +18,8 @@ is little-endian::
       V0 (the magic is ndim itself): u32 dim * ndim | ctx | i32 dtype | data
 
 A V2 array whose ndim is 0 (V1/V3: whose shape is unknown) is an empty NDArray handle and has
-nothing after its shape. Sparse arrays are decoded to dense numpy arrays; the device context is
+nothing after its shape. A sparse array reads as a :class:`SparseArray` (its stored values and
+index arrays, checked against its shape) and is written from one; the device context is
 read and ignored (everything loads to the host).
 """
 
@@ -27,13 +28,14 @@ import math
 import os
 import secrets
 import struct
+from typing import NamedTuple
 
 import numpy as np
 from ml_dtypes import bfloat16
 
 from ..base import MXNetError
 
-__all__ = ["dumps", "loads", "save", "load"]
+__all__ = ["SparseArray", "dumps", "loads", "save", "load", "dumps_array", "loads_array"]
 
 _LIST_MAGIC = 0x112
 _V1_MAGIC = 0xF993FAC8
@@ -47,6 +49,46 @@ _DTYPES = {0: "float32", 1: "float64", 2: "float16", 3: "uint8", 4: "int32", 5: 
            6: "int64", 7: "bool", 12: "bfloat16"}
 _FLAG_OF_NAME = {name: flag for flag, name in _DTYPES.items()}
 _NUM_AUX = {0: 0, 1: 1, 2: 2}  # storage type -> number of auxiliary arrays
+_STYPE_IDS = {"row_sparse": 1, "csr": 2}
+
+
+class SparseArray(NamedTuple):
+    """A sparse array as the file holds it: ``stype`` 'row_sparse' (``aux = (indices,)``,
+    ``data`` the stored rows) or 'csr' (``aux = (indptr, indices)``, ``data`` the stored
+    values), of the dense ``shape``. ``np.asarray`` gives the dense array."""
+
+    stype: str
+    shape: tuple
+    data: np.ndarray
+    aux: tuple
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def densify(self):
+        """``(dense values, structure mask)``: the mask marks the stored rows (row_sparse)
+        or elements (csr)."""
+        try:
+            dense = np.zeros(self.shape, self.data.dtype)
+            mask = np.zeros(self.shape[:1] if self.stype == "row_sparse" else self.shape, bool)
+        except (MemoryError, ValueError) as err:
+            raise MXNetError(f"sparse array of shape {self.shape} is too large to hold "
+                             "densely") from err
+        if self.stype == "row_sparse":
+            (rows,) = self.aux
+            dense[rows] = self.data
+            mask[rows] = True
+        else:
+            indptr, cols = self.aux
+            rows = np.repeat(np.arange(self.shape[0]), np.diff(indptr))
+            dense[rows, cols] = self.data
+            mask[rows, cols] = True
+        return dense, mask
+
+    def __array__(self, dtype=None, copy=None):
+        dense = self.densify()[0]
+        return dense if dtype is None else dense.astype(dtype)
 
 
 def _dtype(name):
@@ -55,29 +97,59 @@ def _dtype(name):
 
 # ---------------------------------------------------------------------------- writing
 
-def _encode_array(index, value):
-    arr = np.asarray(value)
-    flag = _FLAG_OF_NAME.get(arr.dtype.name)
+def _dtype_flag(index, dtype):
+    flag = _FLAG_OF_NAME.get(dtype.name)
     if flag is None:
-        raise MXNetError(f"nd.save: array #{index} has dtype {arr.dtype}, which an MXNet "
+        raise MXNetError(f"nd.save: array #{index} has dtype {dtype}, which an MXNet "
                          f"NDArray file cannot hold (supported: {', '.join(_FLAG_OF_NAME)})")
-    if arr.ndim == 0:
+    return flag
+
+
+def _shape_bytes(shape):
+    return struct.pack(f"<i{len(shape)}q", len(shape), *shape)
+
+
+def _le_bytes(arr):
+    return arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+
+
+def _encode_sparse(index, sp, np_shape):
+    data = np.asarray(sp.data)
+    aux = [np.asarray(a, np.int64) for a in sp.aux]
+    parts = [struct.pack("<Ii", _V3_MAGIC if np_shape else _V2_MAGIC, _STYPE_IDS[sp.stype]),
+             _shape_bytes(data.shape), _shape_bytes(tuple(sp.shape)),
+             struct.pack("<iii", _CPU, 0, _dtype_flag(index, data.dtype))]
+    for a in aux:
+        parts += [struct.pack("<i", _FLAG_OF_NAME["int64"]), _shape_bytes(a.shape)]
+    parts.append(_le_bytes(data))
+    parts += [_le_bytes(a) for a in aux]
+    return b"".join(parts)
+
+
+def _encode_array(index, value, np_shape=False):
+    if isinstance(value, SparseArray):
+        return _encode_sparse(index, value, np_shape)
+    arr = np.asarray(value)
+    flag = _dtype_flag(index, arr.dtype)
+    if arr.ndim == 0 and not np_shape:
         # MXNet 1.9.1 writes a 0-d array (outside numpy shape semantics) in a form that its own
         # loader reads as an empty handle, leaving the rest of the file unreadable.
         raise MXNetError(f"nd.save: array #{index} is 0-d; MXNet 1.9.1 cannot load a 0-d "
                          "array back from an NDArray file, reshape it to (1,) first")
-    header = struct.pack(f"<Iii{arr.ndim}qiii", _V2_MAGIC, 0, arr.ndim, *arr.shape,
-                         _CPU, 0, flag)
+    header = struct.pack(f"<Iii{arr.ndim}qiii", _V3_MAGIC if np_shape else _V2_MAGIC, 0,
+                         arr.ndim, *arr.shape, _CPU, 0, flag)
     return header + arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
 
 
-def dumps(data):
+def dumps(data, np_shape=False):
     """Serialize arrays to the bytes ``mx.nd.save`` of MXNet 1.9.1 writes for them.
 
     ``data`` is a list (or tuple) of numpy arrays, or a dict mapping str names to numpy arrays
-    (saved in insertion order). Arrays are stored densely with a cpu(0) context. Dtypes:
+    (saved in insertion order); a :class:`SparseArray` is saved sparse, every other array
+    densely, all with a cpu(0) context. Dtypes:
     float32, float64, float16, uint8, int8, int32, int64, bool and ``ml_dtypes.bfloat16``.
-    As in MXNet, an empty dict is written like an empty list.
+    As in MXNet, an empty dict is written like an empty list. With ``np_shape`` (numpy shape
+    semantics on) arrays are written in format V3, which holds 0-d arrays too.
     """
     if isinstance(data, dict):
         names, arrays = list(data), list(data.values())
@@ -90,7 +162,7 @@ def dumps(data):
         raise ValueError(f"nd.save: data must be a list of arrays or a dict of str to arrays, "
                          f"got {type(data).__name__}")
     parts = [struct.pack("<QQQ", _LIST_MAGIC, 0, len(arrays))]
-    parts += [_encode_array(i, arr) for i, arr in enumerate(arrays)]
+    parts += [_encode_array(i, arr, np_shape) for i, arr in enumerate(arrays)]
     parts.append(struct.pack("<Q", len(names)))
     for name in names:
         encoded = name.encode("utf-8")
@@ -165,10 +237,11 @@ class _Reader:
             raise self.error(f"{what} is not valid utf-8", start) from err
 
 
-def _densify(r, stype, shape, values, aux, what, pos):
-    """The dense array of a row_sparse (stype 1) or csr (stype 2) array."""
+def _sparse(r, stype, shape, values, aux, what, pos):
+    """The row_sparse (stype 1) or csr (stype 2) array, its indices checked against its
+    shape; refused when its dense form (how mxjax holds it) could not be allocated."""
     try:
-        dense = np.zeros(shape, values.dtype)
+        np.empty(shape, values.dtype)
     except (MemoryError, ValueError) as err:
         raise r.error(f"{what}: sparse array of shape {shape} is too large to densify", pos) \
             from err
@@ -177,8 +250,7 @@ def _densify(r, stype, shape, values, aux, what, pos):
         if (not shape or rows.ndim != 1 or values.shape != rows.shape + shape[1:]
                 or rows.size and not 0 <= rows.min() <= rows.max() < shape[0]):
             raise r.error(f"{what}: row_sparse rows {rows.shape} do not fit shape {shape}", pos)
-        dense[rows] = values
-        return dense
+        return SparseArray("row_sparse", shape, values, (rows.astype(np.int64),))
     indptr, cols = aux
     nnz = values.size
     if (len(shape) != 2 or indptr.shape != (shape[0] + 1,) or cols.shape != (nnz,)
@@ -186,15 +258,21 @@ def _densify(r, stype, shape, values, aux, what, pos):
             or np.any(np.diff(indptr) < 0)
             or nnz and not 0 <= cols.min() <= cols.max() < shape[1]):
         raise r.error(f"{what}: csr indptr/indices do not describe shape {shape}", pos)
-    dense[np.repeat(np.arange(shape[0]), np.diff(indptr)), cols] = values
-    return dense
+    return SparseArray("csr", shape, values, (indptr.astype(np.int64), cols.astype(np.int64)))
 
 
-def _read_array(r, index):
+def _read_array(r, index, np_shape=False):
     """One NDArray; None for an empty handle (which mxjax cannot represent)."""
     what = f"array #{index}"
     start = r.pos
     (magic,) = r.unpack("<I", f"{what} magic")
+    if np_shape is not None and (magic == _V3_MAGIC) != bool(np_shape):
+        # MXNet loads an array only in the shape semantics it was saved in.
+        raise MXNetError(
+            f"{what} was saved in np shape semantics, must be loaded in the same semantics; "
+            "turn them on with `with mx.np_shape(True)` to load it" if magic == _V3_MAGIC else
+            f"{what} was not saved in np shape semantics, but is being loaded in np shape "
+            "semantics; turn them off with `with mx.np_shape(False)` to load it")
     stype = 0
     if magic in (_V2_MAGIC, _V3_MAGIC):
         (stype,) = r.unpack("<i", f"{what} storage type")
@@ -223,17 +301,20 @@ def _read_array(r, index):
         raise r.error(f"{what}: sparse array with unknown or non-integer index shapes", start)
     values = r.array(dtype, storage_shape, f"{what} data")
     aux = [r.array(aux_dtype, aux_shape, f"{what} aux data") for aux_dtype, aux_shape in aux_meta]
-    return _densify(r, stype, shape, values, aux, what, start)
+    return _sparse(r, stype, shape, values, aux, what, start)
 
 
-def loads(buf):
+def loads(buf, np_shape=False):
     """Parse the bytes of an MXNet NDArray file into numpy arrays.
 
     Returns a list of arrays, or a dict name -> array (in file order) if the file was saved
     from a dict. Reads what MXNet 1.9.1 writes (format V2, and V3 from numpy shape semantics,
     where 0-d arrays exist) and the older V1/V0 formats it still reads. Dtypes keep their
-    exact type (bfloat16 loads as ``ml_dtypes.bfloat16``). Sparse arrays are decoded to dense.
-    Truncated, corrupt or foreign data raises :class:`~mxjax.base.MXNetError`.
+    exact type (bfloat16 loads as ``ml_dtypes.bfloat16``). A sparse array loads as a
+    :class:`SparseArray`.
+    As in MXNet, V3 arrays load only with ``np_shape`` (numpy shape semantics on), and the
+    other formats only without it. Truncated, corrupt or foreign data raises
+    :class:`~mxjax.base.MXNetError`.
     """
     r = _Reader(buf)
     magic, _reserved, count = r.unpack("<QQQ", "file header")
@@ -242,7 +323,7 @@ def loads(buf):
     arrays = []
     for i in range(count):  # no preallocation: a bogus count fails at the first missing byte
         start = r.pos
-        arr = _read_array(r, i)
+        arr = _read_array(r, i, np_shape)
         if arr is None:
             raise r.error(f"array #{i} has no shape: an empty NDArray handle, or a 0-d array "
                           "that MXNet 1.9.1 saved but cannot load back either", start)
@@ -254,6 +335,24 @@ def loads(buf):
     if r.pos != len(r.buf):
         raise r.error(f"{len(r.buf) - r.pos} unexpected bytes after the last name")
     return dict(zip(names, arrays)) if names else arrays
+
+
+def dumps_array(value, np_shape=False):
+    """One array as MXNet's raw bytes (``MXNDArraySaveRawBytes``, an NDArray's pickled
+    state): the ``array`` record of the file format alone."""
+    return _encode_array(0, value, np_shape)
+
+
+def loads_array(buf, np_shape=False):
+    """The array in raw bytes from :func:`dumps_array` (or MXNet's ``__getstate__``);
+    ``np_shape=None`` accepts either format."""
+    r = _Reader(buf)
+    arr = _read_array(r, 0, np_shape)
+    if arr is None:
+        raise r.error("the array has no shape (an empty NDArray handle)", 0)
+    if r.pos != len(r.buf):
+        raise r.error(f"{len(r.buf) - r.pos} unexpected bytes after the array")
+    return arr
 
 
 # ---------------------------------------------------------------------------- files
@@ -272,13 +371,13 @@ def _write_atomically(fname, payload):
         raise
 
 
-def save(fname, data):
+def save(fname, data, np_shape=False):
     """Write ``data`` (see :func:`dumps`) to the file ``fname`` as MXNet's ``mx.nd.save`` does.
 
     The bytes go to a temporary file in the same directory, which then replaces ``fname``, so
     ``fname`` is never left half-written. I/O failures raise :class:`~mxjax.base.MXNetError`.
     """
-    payload = dumps(data)  # a bad input fails before any file is touched
+    payload = dumps(data, np_shape)  # a bad input fails before any file is touched
     fname = os.fspath(fname)
     try:
         _write_atomically(fname, payload)
@@ -286,7 +385,7 @@ def save(fname, data):
         raise MXNetError(f"nd.save: cannot write {fname!r}: {err}") from err
 
 
-def load(fname):
+def load(fname, np_shape=False):
     """Read the MXNet NDArray file ``fname``; see :func:`loads` for what comes back."""
     fname = os.fspath(fname)
     try:
@@ -295,6 +394,6 @@ def load(fname):
     except OSError as err:
         raise MXNetError(f"nd.load: cannot read {fname!r}: {err}") from err
     try:
-        return loads(buf)
+        return loads(buf, np_shape)
     except MXNetError as err:
         raise MXNetError(f"{fname}: {err}") from None

@@ -6,9 +6,11 @@ Python (``CustomOp``, ``CustomOpProp``, ``register``, ...; see ``custom.py``). I
 ``spec.register``.
 """
 
+import ctypes
 import importlib
 import pkgutil
 
+from ..base import NDArrayHandle, py_str
 from ..util import is_np_array  # noqa: F401  (in MXNet's module too)
 from .custom import (
     CustomOp,
@@ -25,13 +27,19 @@ from .spec import OpSpec, Required, all_specs, get, infer_param_shapes
 
 __all__ = ["OpSpec", "Required", "all_specs", "get", "infer_param_shapes", "register",
            "CustomOp", "CustomOpProp", "PythonOp", "NumpyOp", "NDArrayOp",
-           "get_all_registered_operators", "OperatorArguments", "get_operator_arguments"]
+           "get_all_registered_operators", "OperatorArguments", "get_operator_arguments",
+           # also in MXNet's module, which code written against it star-imports
+           "NDArray", "NDArrayHandle", "ctypes", "py_str"]
 
 # Each family module registers its operators on import; every module in this package
 # except the registry itself is a family.
 for _info in pkgutil.iter_modules(__path__):
     if _info.name not in ("spec", "shape_rules"):
         importlib.import_module(f"{__name__}.{_info.name}")
+
+from . import storage as _storage  # noqa: E402
+
+_storage.attach()  # storage rules and the _sparse_ aliases, once every operator is registered
 
 
 def __getattr__(name):

@@ -31,8 +31,15 @@ def arange(*, start, stop, step, repeat, infer_range, dtype):
     if stop is None:
         start, stop = 0.0, start
     n = max(0, math.ceil((stop - start) / step))
-    values = start + np.arange(n, dtype=np.float64) * step
-    return jnp.asarray(np.repeat(values, repeat).astype(dtype))
+    dt = np.dtype(dtype)
+    # MXNet casts start and step to the output dtype (integers truncate) and computes
+    # start + i * step in that dtype.
+    if np.issubdtype(dt, np.integer):
+        first, delta = np.int64(math.trunc(start)), np.int64(math.trunc(step))
+        values = (first + np.arange(n, dtype=np.int64) * delta).astype(dt)
+    else:
+        values = dt.type(start) + np.arange(n).astype(dt) * dt.type(step)
+    return jnp.asarray(np.repeat(values, repeat).astype(dt))
 
 
 @register("_linspace", attrs=dict(start=Required, stop=None, step=1.0, repeat=1,

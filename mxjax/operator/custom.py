@@ -90,12 +90,15 @@ class CustomOpProp:
                 [in_type[0]] * len(self.list_auxiliary_states()))
 
     def infer_storage_type(self, in_stype):
-        """Storage types of the arguments, outputs and auxiliary states: all dense (the
-        only storage mxjax has)."""
+        """Storage types of the arguments, outputs and auxiliary states: by default all
+        dense, and a sparse argument is an error (MXNet's default)."""
         for i, stype in enumerate(in_stype):
             if stype != "default":
-                raise MXNetError(f"infer_storage_type: in_stype[{i}] is {stype!r}; mxjax "
-                                 "stores every array densely ('default')")
+                raise MXNetError(
+                    "Default infer_storage_type implementation doesnt allow non default "
+                    f"stypes: found non default stype '{stype}' for in_stype[{i}]. Please "
+                    "implement infer_storage_type and infer_storage_type_backward interface in "
+                    "your custom operator if you have non-default input/output stypes")
         return (in_stype, ["default"] * len(self.list_outputs()),
                 ["default"] * len(self.list_auxiliary_states()))
 

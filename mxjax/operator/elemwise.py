@@ -243,7 +243,7 @@ def cast_storage(data, *, stype):  # noqa: ARG001 - the stype is the storage rul
     return data
 
 
-@register("smooth_l1", attrs=dict(scalar=Required))
+@register("smooth_l1", attrs=dict(scalar=1.0))
 def smooth_l1(data, *, scalar):
     """Smooth L1: ``0.5 * (scalar * x)**2`` where ``|x| < 1 / scalar**2``, else
     ``|x| - 0.5 / scalar**2``."""

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from .. import _host
 from ..base import MXNetError
 from .spec import Required, register
 
@@ -39,7 +40,7 @@ def _check_in_range(op, indices, size):
     """mode='raise': fail (at run time, on the host) when an index is outside [0, size)."""
     bad = jnp.any((indices < 0) | (indices > size - 1))
     message = f"{op}: indices contain values out of bound [0, {size - 1}]"
-    jax.debug.callback(functools.partial(_raise_if, message=message), bad)
+    _host.check(functools.partial(_raise_if, message=message), bad)
 
 
 def _check_axis(op, axis, ndim):
@@ -117,10 +118,24 @@ def _nd_index(op, data, indices):
     return tuple(jnp.where(idx[i] < 0, idx[i] + data.shape[i], idx[i]) for i in range(m))
 
 
+def _gather_nd_bounds(indices, shape):
+    # MXNet's CPU kernel: per axis, the last index outside [-size, size) is reported.
+    for axis, size in enumerate(shape):
+        bad = indices[axis][(indices[axis] < -size) | (indices[axis] > size - 1)]
+        if bad.size:
+            value = bad.reshape(-1)[-1]
+            value = int(value) if float(value).is_integer() else float(value)
+            raise IndexError(f"gather_nd: index {value} is out of bounds for axis {axis} "
+                             f"with size {size}")
+
+
 @register("gather_nd", inputs=("data", "indices"))
 def gather_nd(data, indices):
-    """``out[y..., x...] = data[indices[0, y...], ..., indices[M-1, y...], x...]``."""
+    """``out[y..., x...] = data[indices[0, y...], ..., indices[M-1, y...], x...]``.
+
+    An index outside ``[-size, size)`` raises IndexError when the operator runs."""
     key = _nd_index("gather_nd", data, indices)
+    _host.check(functools.partial(_gather_nd_bounds, shape=data.shape[:len(key)]), indices)
     key = tuple(jnp.clip(k, 0, data.shape[i] - 1) for i, k in enumerate(key))
     return data[key]
 

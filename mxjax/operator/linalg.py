@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from .. import _host
 from ..base import MXNetError
 from .spec import register
 
@@ -165,7 +166,17 @@ def potrf(A, *, lower):
     """Cholesky factor: lower L with ``A = L @ L.T`` (upper U, ``A = U.T @ U``)."""
     _matrices("linalg.potrf", A)
     factor = jnp.linalg.cholesky(_symmetric_from(A, lower), symmetrize_input=False)
+    _host.check(_check_cholesky, factor)
     return factor if lower else _t(factor)
+
+
+def _check_cholesky(factor):
+    # MXNet's LAPACK potrf fails on a matrix that is not positive-definite (a pivot <= 0);
+    # JAX's Cholesky returns NaNs there instead.
+    pivots = np.diagonal(factor, axis1=-2, axis2=-1)
+    if not (np.all(np.isfinite(factor)) and np.all(pivots > 0)):
+        raise MXNetError("linalg.potrf: the input matrix is not symmetric positive-definite "
+                         "(potrf failed in LAPACK)")
 
 
 @_linalg("potri", inputs=("A",), attrs=_CHOLESKY)

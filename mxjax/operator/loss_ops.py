@@ -350,7 +350,10 @@ def _ctc_nll(data, label, label_len, seq_len, blank):
     """Negative log-likelihood by the forward (alpha) recursion in log space."""
     steps, batch, _ = data.shape
     dt = _compute_dtype(data)
-    logp = jax.nn.log_softmax(data.astype(dt), axis=2)
+    # Steps past a sequence's length are never read (MXNet gives them a zero gradient,
+    # whatever they hold, NaN included).
+    valid = (jnp.arange(steps)[:, None] < seq_len[None, :])[:, :, None]
+    logp = jax.nn.log_softmax(jnp.where(valid, data.astype(dt), 0), axis=2)
     n_ext = 2 * label.shape[1] + 1
     pos = jnp.arange(n_ext)
     # Extended labels: blank, l1, blank, l2, ..., blank; padding beyond a row's length.

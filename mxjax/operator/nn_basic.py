@@ -55,6 +55,8 @@ def fully_connected(data, weight, bias, *, num_hidden, no_bias, flatten):
                           preferred_element_type=acc).astype(data.dtype)
     if no_bias:
         return out
+    if bias.shape == (num_hidden, 1):  # MXNet also accepts a column of biases
+        bias = bias.reshape(num_hidden)
     _check_shape("FullyConnected", "bias", bias, (num_hidden,))
     return out + bias
 
@@ -117,13 +119,17 @@ def _leaky(x, slope):
 
 
 def _prelu_gamma(gamma, data_shape):
-    """Align gamma to data the way MXNet does: onto axis 1 (axis 0 for 1-D data)."""
-    if data_shape and len(data_shape) > 1:
-        if gamma.ndim != 1 or gamma.shape[0] not in (1, data_shape[1]):
-            raise shape_error("LeakyReLU", "gamma", gamma.shape,
-                              f"(1,) or ({data_shape[1]},)", data=data_shape)
-        return gamma.reshape((1, -1) + (1,) * (len(data_shape) - 2))
-    return gamma
+    """Align gamma to data the way MXNet does: gamma's axes, from the last, go onto data
+    axes 1 and 0 (where sizes match or gamma's is 1); every other data axis gets 1."""
+    shape, s = [1] * len(data_shape), gamma.ndim - 1
+    for i in reversed(range(len(data_shape))):
+        if s >= 0 and i <= 1 and gamma.shape[s] in (1, data_shape[i]):
+            shape[i] = gamma.shape[s]
+            s -= 1
+    if s != -1:
+        raise shape_error("LeakyReLU", "gamma", gamma.shape,
+                          "broadcastable onto data axes 0 and 1", data=data_shape)
+    return gamma.reshape(shape)
 
 
 def _leaky_param_shapes(shapes, attrs):
@@ -176,6 +182,9 @@ def dropout(data, *, p, mode, axes, cudnn_off, key, _training):
     keep = 1.0 - p
     if keep >= 1 or not (_training or mode == "always"):
         return data
+    if keep <= 0:
+        # MXNet's mask is 0 * (1/0) = NaN at p=1; XLA folds the product to 0, so say it here.
+        return data * jnp.asarray(jnp.nan, data.dtype)
     axes = (axes,) if isinstance(axes, int) else tuple(axes)
     mask_shape = tuple(1 if i in axes else d for i, d in enumerate(data.shape))
     mask = jax.random.uniform(key, mask_shape, jnp.float32) < keep

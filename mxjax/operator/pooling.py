@@ -72,6 +72,12 @@ def pooling(data, *, kernel, pool_type, global_pool, cudnn_off, pooling_conventi
         raise MXNetError(f"Pooling: invalid pool_type {pool_type!r}")
     if pooling_convention not in _CONVENTIONS:
         raise MXNetError(f"Pooling: invalid pooling_convention {pooling_convention!r}")
+    if pooling_convention == "same":
+        if data.ndim != 3:
+            raise MXNetError(f"Pooling: pooling_convention='same' supports 1-D pooling of "
+                             f"3-D data (batch, channel, x) only, got shape {data.shape}")
+        if any(_tuple(pad, 0, 0)):
+            raise MXNetError(f"Pooling: pooling_convention='same' disables pad, got pad={pad}")
     axes = _spatial_axes(data.ndim, layout)
     sizes = tuple(data.shape[a] for a in axes)
     nd = len(axes)

@@ -63,7 +63,28 @@ def _normal(key, shape, dt, loc, scale):
 
 
 def _gamma(key, shape, dt, alpha, beta):
-    return jax.random.gamma(key, jnp.broadcast_to(alpha, shape), shape, dt) * beta
+    # Marsaglia and Tsang's method, as MXNet samples it (for alpha < 1: a Gamma(alpha + 1)
+    # sample times U^(1/alpha)). Every round draws for all elements and keeps the first
+    # accepted draw of each, so a round costs two vectorised draws (jax.random.gamma
+    # runs a key split and a loop per element).
+    alpha = jnp.broadcast_to(jnp.asarray(alpha, dt), shape)
+    d = jnp.where(alpha < 1, alpha + 2 / 3, alpha - 1 / 3)
+    c = 1 / jnp.sqrt(9 * d)
+    draw_key, boost_key = jax.random.split(key)
+
+    def draw(state):
+        i, done, out = state
+        z_key, u_key = jax.random.split(jax.random.fold_in(draw_key, i))
+        z, u = jax.random.normal(z_key, shape, dt), jax.random.uniform(u_key, shape, dt)
+        x = 1 + c * z
+        v = x * x * x
+        ok = (x > 0) & (jnp.log1p(-u) < 0.5 * z * z + d * (1 - v + jnp.log(jnp.abs(v))))
+        return i + 1, done | ok, jnp.where(done | ~ok, out, d * v)
+
+    start = (jnp.int32(0), jnp.zeros(shape, bool), jnp.zeros(shape, dt))
+    _, _, sample = lax.while_loop(lambda state: ~jnp.all(state[1]), draw, start)
+    boost = jax.random.uniform(boost_key, shape, dt) ** (1 / alpha)
+    return jnp.where(alpha < 1, sample * boost, sample) * beta
 
 
 def _exponential(key, shape, dt, lam):
@@ -250,3 +271,50 @@ def shuffle(data, *, key):
         raise MXNetError(f"_shuffle: data must have a non-empty first axis, got shape "
                          f"{data.shape}")
     return _permute(data, key)
+
+
+# ---------------------------------------------------------------------------------------
+# Unique Zipfian samples (candidate sampling)
+
+@register("_sample_unique_zipfian", inputs=(), creation=True, random=True, num_outputs=2,
+          attrs=dict(range_max=Required, shape=()))
+def sample_unique_zipfian(*, range_max, shape, key):
+    """For each row of ``shape = (batch, n)``: ``n`` distinct classes of ``[0, range_max)``
+    drawn without replacement from the log-uniform distribution
+    ``P(c) = log((c + 2) / (c + 1)) / log(range_max + 1)``, and the number of draws that
+    took (int64, shape ``(batch,)``)."""
+    op = "_sample_unique_zipfian"
+    if len(shape) != 2:
+        raise MXNetError(f"{op}: shape must be (batch_size, num_sampled), got {shape}")
+    batch, num_sampled = (int(d) for d in shape)
+    if num_sampled > range_max:
+        raise MXNetError(f"{op}: Number of samples cannot exceed the number of possible "
+                         f"classes ({num_sampled} > {range_max})")
+    # A sequential rejection loop, as MXNet's (CPU-only) kernel runs it: on the host.
+    structs = (jax.ShapeDtypeStruct((batch, num_sampled), jnp.int64),
+               jax.ShapeDtypeStruct((batch,), jnp.int64))
+    host = functools.partial(_unique_zipfian_host, range_max=range_max, batch=batch,
+                             num_sampled=num_sampled)
+    return tuple(jax.pure_callback(host, structs, jax.random.key_data(key)
+                                   if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) else key))
+
+
+def _unique_zipfian_host(key, *, range_max, batch, num_sampled):
+    rng = np.random.Generator(np.random.Philox(key=[int(k) for k in np.ravel(key)][:2]))
+    log_range = math.log(range_max)
+    samples = np.empty((batch, num_sampled), np.int64)
+    tries = np.zeros(batch, np.int64)
+    chunk = max(2 * num_sampled, 64)
+    for row in range(batch):
+        got = np.empty(0, np.int64)
+        while got.size < num_sampled:
+            # floor(x + 0.5): C's lround for these positive values
+            draws = np.floor(np.exp(rng.random(chunk) * log_range) + 0.5).astype(np.int64) - 1
+            _, first = np.unique(draws, return_index=True)  # first draw of each value
+            first.sort()
+            fresh = first[~np.isin(draws[first], got)]
+            need = num_sampled - got.size
+            tries[row] += fresh[need - 1] + 1 if fresh.size >= need else chunk
+            got = np.concatenate([got, draws[fresh[:need]]])
+        samples[row] = got
+    return samples, tries

@@ -129,11 +129,24 @@ def swapaxes(data, *, dim1, dim2):
                         _axis("SwapAxis", dim2, data.ndim))
 
 
+def _check_block_input(op, data, block_size):
+    """MXNet's checks shared by depth_to_space and space_to_depth."""
+    if data.ndim != 4:
+        raise MXNetError(f"{op}: needs exactly a 4-D input, got shape {data.shape}")
+    if block_size <= 0:
+        raise MXNetError(f"{op}: block_size must be a positive integer, got {block_size}")
+    for axis, size in enumerate(data.shape):
+        if size == 0:
+            raise MXNetError(f"{op}: axis {axis} of the input (shape {data.shape}) cannot "
+                             "be 0")
+
+
 @register("depth_to_space", attrs=dict(block_size=Required))
 def depth_to_space(data, *, block_size):
     """Move blocks of channels into space: (N, C*b*b, H, W) -> (N, C, H*b, W*b)."""
     b = block_size
-    if data.ndim != 4 or data.shape[1] % (b * b):
+    _check_block_input("depth_to_space", data, b)
+    if data.shape[1] % (b * b):
         raise MXNetError(f"depth_to_space: needs a 4-D input whose axis 1 is a multiple of "
                          f"block_size^2={b * b}, got shape {data.shape}")
     n, c, h, w = data.shape
@@ -145,7 +158,8 @@ def depth_to_space(data, *, block_size):
 def space_to_depth(data, *, block_size):
     """Move spatial blocks into channels: (N, C, H*b, W*b) -> (N, C*b*b, H, W)."""
     b = block_size
-    if data.ndim != 4 or data.shape[2] % b or data.shape[3] % b:
+    _check_block_input("space_to_depth", data, b)
+    if data.shape[2] % b or data.shape[3] % b:
         raise MXNetError(f"space_to_depth: needs a 4-D input whose axes 2 and 3 are "
                          f"multiples of block_size={b}, got shape {data.shape}")
     n, c, h, w = data.shape
@@ -295,6 +309,10 @@ def diag(data, *, k, axis1, axis2):
     a1, a2 = _axis("diag", axis1, data.ndim), _axis("diag", axis2, data.ndim)
     if a1 == a2:
         raise MXNetError(f"diag: axis1 and axis2 cannot refer to the same axis {a1}")
+    h, w = data.shape[a1] + min(k, 0), data.shape[a2] - max(k, 0)
+    if min(h, w) < 0:
+        raise MXNetError(f"diag: diagonal k={k} does not exist in an input of shape "
+                         f"{data.shape} (axis1={axis1}, axis2={axis2})")
     return jnp.diagonal(data, k, a1, a2)
 
 

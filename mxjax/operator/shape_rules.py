@@ -7,21 +7,24 @@ from ..base import MXNetError
 __all__ = ["reshape_shape"]
 
 
-def reshape_shape(src, target, reverse=False):
+def reshape_shape(src, target, reverse=False, exact=True):
     """MXNet's ``Reshape`` target with special codes resolved.
 
     ``0`` copies an input dimension, ``-1`` is inferred, ``-2`` copies the remaining
     input dimensions, ``-3`` merges two input dimensions, ``-4 a b`` splits one input
     dimension into ``a`` and ``b`` (one of them may be ``-1``). With ``reverse`` the
-    codes are matched from the right.
+    codes are matched from the right. With ``exact=False`` the size is not checked and
+    ``-1`` is the floor of the quotient, as ``NDArray.reshape`` resolves it before its
+    own size check.
     """
-    src, target = tuple(src), tuple(target)
+    # MXNet parses a shape given as one number (``reshape(-1)`` on a Symbol) as a 1-tuple.
+    src, target = tuple(src), (target,) if isinstance(target, int) else tuple(target)
     if reverse:
-        return tuple(reversed(_resolve(src[::-1], target[::-1], src, target)))
-    return tuple(_resolve(src, target, src, target))
+        return tuple(reversed(_resolve(src[::-1], target[::-1], src, target, exact)))
+    return tuple(_resolve(src, target, src, target, exact))
 
 
-def _resolve(src, target, orig_src, orig_target):
+def _resolve(src, target, orig_src, orig_target, exact=True):
     def fail(why):
         return MXNetError(f"Reshape: cannot reshape array of shape {orig_src} into shape "
                           f"{orig_target}: {why}")
@@ -68,9 +71,9 @@ def _resolve(src, target, orig_src, orig_target):
     total = math.prod(src)
     if infer_at is not None:
         known = math.prod(d for k, d in enumerate(out) if k != infer_at)
-        if known == 0 or total % known:
+        if known == 0 or (exact and total % known):
             raise fail("the size cannot be inferred")
         out[infer_at] = total // known
-    if math.prod(out) != total:
+    if exact and math.prod(out) != total:
         raise fail(f"{math.prod(out)} elements requested, {total} available")
     return out

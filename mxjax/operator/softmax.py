@@ -1,9 +1,12 @@
 """softmax, log_softmax, softmin and the legacy SoftmaxActivation."""
 
+import functools
+
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from .. import _host
 from ..base import MXNetError, shape_error
 from .elemwise import is_int
 from .spec import register
@@ -19,12 +22,19 @@ def _check_axis(op, data, axis):
     return axis % data.ndim
 
 
+def _raise(error):
+    raise error
+
+
 def _length_mask(op, data, length, axis):
     """True where an element lies within its ``length`` along ``axis``."""
     if length is None:
         raise MXNetError(f"{op}: use_length=True needs the 'length' input")
     if not jnp.issubdtype(length.dtype, jnp.integer):
-        raise MXNetError(f"{op}: length must have an integer dtype, not {length.dtype}")
+        # MXNet infers shapes and types (a bind succeeds) and fails when the kernel runs.
+        error = MXNetError(f"{op}: length must have an integer dtype, not {length.dtype}")
+        _host.check(functools.partial(_raise, error))
+        length = length.astype(jnp.int32)
     expected = data.shape[:axis] + data.shape[axis + 1:]
     if length.shape != expected:
         raise shape_error(op, "length", length.shape, expected, data=data.shape, axis=axis)

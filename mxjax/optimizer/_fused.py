@@ -30,13 +30,18 @@ def trace_count():
 
 
 @functools.cache
-def _compiled(cls, static, mp, keys, state_fmt, donate):
-    """``(pure, jitted)``: ``pure(*weights, *grads, *state_leaves, table, key)`` returns the
-    new weights and state leaves, flat."""
+def _compiled(cls, static, mp, keys, state_fmt, donate, lazy=None):
+    """``(pure, jitted)``: ``pure(*weights, *grads, *state_leaves, table, key, *row_masks)``
+    returns the new weights and state leaves, flat. ``lazy[i]``: weight ``i``'s update
+    keeps the rows its (row_sparse) gradient does not store; a row mask per such weight."""
     n = len(mp)
+    lazy = lazy or (False,) * n
+    n_masks = sum(lazy)
 
     def run(*args):
         _traces[0] += 1
+        masks = iter(args[len(args) - n_masks:])
+        args = args[:len(args) - n_masks]
         weights, grads = args[:n], args[n:2 * n]
         leaves, (table, key) = list(args[2 * n:-2]), args[-2:]
         states = [_rebuild(leaves, f) for f in state_fmt]
@@ -46,13 +51,25 @@ def _compiled(cls, static, mp, keys, state_fmt, donate):
             hyper = {k: table[i, j] for j, k in enumerate(keys)}
             step = cls._mp_step if mp[i] else cls._step
             new_w, new_s = step(static, w, g, s, hyper, None if rng is None else rng[i])
+            leaves_out = _flatten(new_s)[0]
+            if lazy[i]:  # MXNet's lazy update: rows the gradient does not store stay
+                rows = next(masks)
+                new_w = _keep_rows(rows, new_w, w)
+                leaves_out = [_keep_rows(rows, new, old)
+                              for new, old in zip(leaves_out, _flatten(s)[0])]
             new_weights.append(new_w)
-            new_leaves += _flatten(new_s)[0]
+            new_leaves += leaves_out
         return (*new_weights, *new_leaves)
 
     n_leaves = sum(_count(f) for f in state_fmt)
     donated = (*range(n), *range(2 * n, 2 * n + n_leaves)) if donate else ()
     return run, jax.jit(run, donate_argnums=donated)
+
+
+def _keep_rows(rows, new, old):
+    if new.ndim == 0 or new.shape[0] != rows.shape[0]:
+        return new
+    return jnp.where(rows.reshape((-1,) + (1,) * (new.ndim - 1)), new, old)
 
 
 def _flatten(state):
@@ -110,15 +127,22 @@ def apply(opt, weights, grads, states, hypers, mp, aggregated=False, donate=Fals
     leaves = [leaf for sub_leaves, _ in flat for leaf in sub_leaves]
     state_fmt = tuple(f for _, f in flat)
     static = (opt._static(aggregated), tuple(mp), keys, state_fmt)
-    pure, jitted = _compiled(cls, *static, donate)
+    lazy = tuple(bool(opt._lazy(w, g, opt._inner_state(s, m), m, h))
+                 for w, g, s, m, h in zip(weights, grads, states, mp, hypers))
+    masks = [g._structure() for g, lz in zip(grads, lazy) if lz]
+    lazy = lazy if masks else None
+    pure, jitted = _compiled(cls, *static, donate, lazy)
     if engine.is_capturing():
         values = [a._lazy for a in (*weights, *grads, *leaves)]
     else:
         values = [*(_value(w, donate) for w in weights), *(g._data for g in grads),
                   *(_value(s, donate) for s in leaves)]
     key = _random.next_key() if cls._random else None
-    result = engine.call(pure, ("optimizer", cls, *static, donate), [*values, table, key],
-                         weights[0].context, compiled=jitted)
+    result = engine.call(pure, ("optimizer", cls, *static, donate, lazy),
+                         [*values, table, key, *masks], weights[0].context, compiled=jitted)
     for arr, value in zip((*weights, *leaves), result):
-        arr._set_data(value)
+        if hasattr(arr, "_set_updated"):  # a sparse array keeps what it stored
+            arr._set_updated(value)
+        else:
+            arr._set_data(value)
     engine.mark_training()

@@ -13,8 +13,9 @@ import io
 import pickle
 
 import jax.numpy as jnp
+import numpy as np
 
-from ..ndarray import serialization
+from ..ndarray import serialization, sparse
 from ..ndarray.ndarray import NDArray
 
 __all__ = ["dumps", "loads"]
@@ -26,6 +27,8 @@ def _mxnet_name(cls):
     """MXNet's module and name for an mxjax class, or None."""
     if cls is NDArray:
         return "mxnet.ndarray.ndarray", "NDArray"
+    if cls in (sparse.RowSparseNDArray, sparse.CSRNDArray):
+        return "mxnet.ndarray.sparse", cls.__name__
     module = getattr(cls, "__module__", "") or ""
     if module == "mxjax.lr_scheduler":
         return "mxnet.lr_scheduler", cls.__qualname__
@@ -45,6 +48,9 @@ class _MXNetPickler(pickle._Pickler):
     """A pickler that writes MXNet's class names and NDArray state."""
 
     def reducer_override(self, obj):
+        if isinstance(obj, sparse.BaseSparseNDArray):  # MXNet: its sparse raw bytes
+            handle = serialization._encode_array(0, obj._to_record())
+            return type(obj), (None,), {"handle": bytearray(handle)}
         if isinstance(obj, NDArray):
             return NDArray, (None,), {"handle": bytearray(_raw_bytes(obj))}  # MXNet: writable
         return NotImplemented
@@ -76,8 +82,26 @@ class _PickledNDArray(NDArray):
         self.__class__ = NDArray
 
 
+class _PickledSparse(sparse.BaseSparseNDArray):
+    """Rebuilds a sparse array from MXNet's pickled state (its raw sparse bytes)."""
+
+    __slots__ = ()
+
+    def __setstate__(self, state):
+        record = serialization._read_array(serialization._Reader(state["handle"]), 0)
+        if not isinstance(record, serialization.SparseArray):  # stored densely after all
+            record = serialization.SparseArray("row_sparse", record.shape, record,
+                                               (np.arange(record.shape[0]),))
+        built = sparse._from_record(record)
+        sparse.BaseSparseNDArray.__init__(self, built._lazy, built._ctx, built._aux)
+        self.__class__ = type(built)
+
+
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module, name):
+        if module in ("mxnet.ndarray.sparse", "mxjax.ndarray.sparse") and \
+                name in ("RowSparseNDArray", "CSRNDArray"):
+            return _PickledSparse
         if (module, name) in (("mxnet.ndarray.ndarray", "NDArray"),
                               ("mxjax.ndarray.ndarray", "NDArray")):
             return _PickledNDArray

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..operator import optimizer_ops as ops
 from ..operator.optimizer_multi_ops import multi_lamb, sum_sq
-from .optimizer import Optimizer, register, scalars, typed, zeros
+from .optimizer import Optimizer, is_row_sparse, register, scalars, stype_of, typed, zeros
 
 __all__ = ["Adam", "Adamax", "Nadam", "FTML", "LAMB"]
 
@@ -37,7 +37,15 @@ class Adam(Optimizer):
         self.lazy_update = lazy_update
 
     def create_state(self, index, weight):
-        return _moments(weight)
+        stype = stype_of(weight) if self.lazy_update else "default"
+        return tuple(zeros(weight.shape, weight.context, weight.dtype, stype=stype)
+                     for _ in range(2))
+
+    def _lazy(self, weight, grad, state, mp, hyper):
+        # adam_update's storage rule: lazy when the moments share the weight's storage
+        return (self.lazy_update and is_row_sparse(grad)
+                and stype_of(weight) in ("default", "row_sparse")
+                and all(stype_of(s) == stype_of(weight) for s in state))
 
     def _hyper(self, index, weight):
         self._update_count(index)
@@ -190,7 +198,8 @@ class LAMB(Optimizer):
                                                           "45"))))
 
     def create_state(self, index, weight):
-        return _moments(weight)
+        return tuple(zeros(weight.shape, weight.context, weight.dtype, stype=stype_of(weight))
+                     for _ in range(2))  # MXNet: the weight's storage type
 
     def _hyper(self, index, weight):
         self._update_count(index)

@@ -3,7 +3,7 @@
 import jax.numpy as jnp
 
 from ..operator import optimizer_ops as ops
-from .optimizer import Optimizer, register, scalars, zeros
+from .optimizer import Optimizer, is_row_sparse, register, scalars, stype_of, zeros
 
 __all__ = ["GroupAdaGrad"]
 
@@ -22,7 +22,11 @@ class GroupAdaGrad(Optimizer):
 
     def create_state(self, index, weight):
         assert len(weight.shape) == 2
-        return zeros((weight.shape[0], 1), weight.context)
+        return zeros((weight.shape[0], 1), weight.context, stype=stype_of(weight))
+
+    def _lazy(self, weight, grad, state, mp, hyper):
+        # group_adagrad_update: a row_sparse gradient updates only its rows
+        return is_row_sparse(grad) and stype_of(state) == stype_of(weight)
 
     def _hyper(self, index, weight):
         self._update_count(index)

@@ -237,6 +237,19 @@ class Optimizer:
     def _use_mp(self, weight, state):
         return self.multi_precision and np.dtype(weight.dtype) == FLOAT16
 
+    def _lazy(self, weight, grad, state, mp, hyper):  # noqa: ARG002 - for the subclasses
+        """Whether this update changes only the rows a row_sparse ``grad`` stores, weight
+        and states alike (MXNet's lazy update, as the storage rule of the optimizer's update
+        operator decides). ``state`` is the optimizer's own state (inside the master copy's
+        with ``mp``). By default an update is dense, as MXNet's storage fallback makes it."""
+        return False
+
+    def _inner_state(self, state, mp):
+        """The optimizer's own state (without a float16 weight's float32 master copy)."""
+        if not mp:
+            return state
+        return state[1] if self._master_first else state[0]
+
     def _fusable(self):
         """Whether updates can run as the compiled ``_step`` (not for subclasses that
         write their own ``update``)."""
@@ -403,9 +416,20 @@ def scalars(hyper, dtype, *names):
     return [jnp.asarray(hyper[n]).astype(dtype) for n in names]
 
 
-def zeros(shape, ctx, dtype=None):
-    """A zero state array (float32 unless ``dtype``, MXNet's default)."""
-    return _nd.zeros(shape, ctx, dtype=dtype)
+def zeros(shape, ctx, dtype=None, stype=None):
+    """A zero state array (float32 unless ``dtype``, MXNet's default), of storage type
+    ``stype`` (MXNet makes lazily updated states row_sparse for a row_sparse weight)."""
+    return _nd.zeros(shape, ctx, dtype=dtype, stype=stype)
+
+
+def is_row_sparse(*arrays):
+    """Whether every array is row_sparse."""
+    return all(getattr(a, "stype", None) == "row_sparse" for a in arrays)
+
+
+def stype_of(array):
+    """The storage type of an array ('default' for anything without one)."""
+    return getattr(array, "stype", "default")
 
 
 def copy_of(weight):

@@ -2,8 +2,9 @@
 
 import jax.numpy as jnp
 
+from ..base import MXNetError
 from ..operator import optimizer_ops as ops
-from .optimizer import Optimizer, register, scalars, typed, zeros
+from .optimizer import Optimizer, is_row_sparse, register, scalars, stype_of, typed, zeros
 
 __all__ = ["RMSProp", "AdaGrad", "AdaDelta", "Ftrl"]
 
@@ -37,7 +38,8 @@ class RMSProp(Optimizer):
         self.clip_weights = clip_weights
 
     def create_state(self, index, weight):
-        return tuple(zeros(weight.shape, weight.context) for _ in range(3 if self.centered else 1))
+        return tuple(zeros(weight.shape, weight.context, stype=stype_of(weight))
+                     for _ in range(3 if self.centered else 1))
 
     def _hyper(self, index, weight):
         self._update_count(index)
@@ -78,7 +80,18 @@ class AdaGrad(Optimizer):
         self.float_stable_eps = eps
 
     def create_state(self, index, weight):
-        return zeros(weight.shape, weight.context)
+        return zeros(weight.shape, weight.context, stype=stype_of(weight))  # history
+
+    def _lazy(self, weight, grad, state, mp, hyper):
+        # a row_sparse gradient goes to sparse.adagrad_update, which has no weight decay
+        if not is_row_sparse(grad):
+            return False
+        if hyper["wd"] != 0 or stype_of(state) != stype_of(weight):
+            raise MXNetError(
+                "AdaGrad: the row_sparse update (sparse.adagrad_update) is not implemented for "
+                f"wd={hyper['wd']} and weight/history storage {stype_of(weight)}/"
+                f"{stype_of(state)} (it needs wd=0 and equal storage types)")
+        return True
 
     def _hyper(self, index, weight):
         self._update_count(index)
@@ -155,7 +168,12 @@ class Ftrl(Optimizer):
         self.lr = learning_rate
 
     def create_state(self, index, weight):
-        return zeros(weight.shape, weight.context), zeros(weight.shape, weight.context)  # z, n
+        return tuple(zeros(weight.shape, weight.context, stype=stype_of(weight))
+                     for _ in range(2))  # z, n
+
+    def _lazy(self, weight, grad, state, mp, hyper):
+        # ftrl_update keeps sparse storage only when weight, grad, z and n are all row_sparse
+        return not mp and is_row_sparse(weight, grad, *state)
 
     def _hyper(self, index, weight):
         self._update_count(index)

@@ -11,7 +11,16 @@ import numpy as np
 from ..ndarray import ndarray as _nd
 from ..operator import optimizer_ops as ops
 from ..operator.optimizer_multi_ops import lars_lr, sum_sq
-from .optimizer import Optimizer, copy_of, register, scalars, typed, zeros
+from .optimizer import (
+    Optimizer,
+    copy_of,
+    is_row_sparse,
+    register,
+    scalars,
+    stype_of,
+    typed,
+    zeros,
+)
 
 __all__ = ["SGD", "ccSGD", "NAG", "Signum", "LARS", "LBSGD", "DCASGD", "SGLD"]
 
@@ -49,7 +58,8 @@ class SGD(Optimizer):
     momentum : float
         The momentum value.
     lazy_update : bool
-        Accepted for compatibility (sparse updates; mxjax arrays are dense).
+        With a row_sparse gradient, update only the rows it stores (weight and momentum);
+        otherwise every row (the standard update).
     """
 
     _master_first = False
@@ -61,7 +71,16 @@ class SGD(Optimizer):
         self.aggregate_num = _aggregation_size()
 
     def create_state(self, index, weight):
-        return zeros(weight.shape, weight.context, weight.dtype) if self.momentum != 0.0 else None
+        if self.momentum == 0.0:
+            return None
+        stype = stype_of(weight) if self.lazy_update else "default"
+        return zeros(weight.shape, weight.context, weight.dtype, stype=stype)
+
+    def _lazy(self, weight, grad, state, mp, hyper):
+        # sgd_update / sgd_mom_update's storage rules (mp_sgd_* have none: dense)
+        return (not mp and self.lazy_update and is_row_sparse(grad)
+                and stype_of(weight) in ("default", "row_sparse")
+                and (state is None or stype_of(state) == stype_of(weight)))
 
     def _prepare(self, indices, weights, aggregated):
         self._update_count(indices)
@@ -125,7 +144,9 @@ class Signum(Optimizer):
         self.wd_lh = wd_lh
 
     def create_state(self, index, weight):
-        return zeros(weight.shape, weight.context, weight.dtype) if self.momentum != 0.0 else None
+        if self.momentum == 0.0:
+            return None
+        return zeros(weight.shape, weight.context, weight.dtype, stype=stype_of(weight))
 
     def _hyper(self, index, weight):
         self._update_count(index)
@@ -185,7 +206,10 @@ class LARS(Optimizer):
         return not name.endswith("_weight")
 
     def create_state(self, index, weight):
-        return zeros(weight.shape, weight.context, weight.dtype) if self.momentum != 0.0 else None
+        if self.momentum == 0.0:
+            return None
+        stype = stype_of(weight) if self.lazy_update else "default"
+        return zeros(weight.shape, weight.context, weight.dtype, stype=stype)
 
     def _prepare(self, indices, weights, aggregated):
         self._update_count(indices)
@@ -252,7 +276,8 @@ class LBSGD(Optimizer):
 
     def create_state(self, index, weight):
         dtype = F32 if self.multi_precision and weight.dtype == np.float16 else weight.dtype
-        momentum = zeros(weight.shape, weight.context, dtype) if self.momentum != 0.0 else None
+        momentum = zeros(weight.shape, weight.context, dtype, stype=stype_of(weight)) \
+            if self.momentum != 0.0 else None
         if dtype != weight.dtype:
             return momentum, weight.astype(F32)
         return momentum

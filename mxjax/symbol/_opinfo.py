@@ -155,7 +155,9 @@ NON_DIFFERENTIABLE = frozenset(("batch_take", "argmax_channel", "_histogram", "k
 ZERO_GRADIENT = frozenset((
     "BlockGrad", "shape_array", "size_array", "argmax", "argmin", "argsort", "round", "rint",
     "ceil", "floor", "trunc", "fix", "logical_not", "zeros_like", "ones_like",
-    "_contrib_arange_like"))
+    "_contrib_arange_like", "_contrib_index_array",
+    # legacy operators whose backward reads no head gradient and writes zeros
+    "_contrib_Proposal", "_contrib_MultiProposal", "_contrib_MultiBoxTarget"))
 
 # Operators that keep state between calls: common-subexpression elimination skips them.
 STATEFUL = frozenset(("Custom", "RNN"))

@@ -22,7 +22,16 @@ from ..base import MXNetError
 from . import _opinfo
 from .symbol import Symbol, _Node
 
-__all__ = ["eliminate_common_expr", "backward_nodes", "planned_bytes", "uses_random"]
+__all__ = ["eliminate_common_expr", "backward_nodes", "planned_bytes", "uses_random",
+           "reads_mode"]
+
+
+def reads_mode(node):
+    """Whether operator ``node`` computes differently in training (RNN only through its
+    dropout between layers)."""
+    if not node.spec.training:
+        return False
+    return not (node.op == "RNN" and float(node.op_attrs()["p"]) == 0)
 
 
 def uses_random(symbol):

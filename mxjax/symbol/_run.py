@@ -12,8 +12,6 @@ import jax.numpy as jnp
 from .. import _tracing, autograd
 from ..ndarray.ndarray import NDArray
 from ..ndarray.register import invoke
-from ..util import is_np_shape
-from . import _infer
 
 __all__ = ["evaluate", "graph_function", "vjp_function"]
 
@@ -21,7 +19,6 @@ __all__ = ["evaluate", "graph_function", "vjp_function"]
 def evaluate(symbol, values):
     """The outputs (NDArrays) of ``symbol`` given ``values``: variable name -> NDArray."""
     results = {}
-    filled = _filled_shapes(symbol, values)
     for node in symbol._nodes():
         if node.is_variable():
             if node.name not in values:
@@ -35,26 +32,9 @@ def evaluate(symbol, values):
         else:
             by_name = dict(zip(node.input_names(), given))
             inputs = [by_name.get(n) for n in spec.input_list(node.op_attrs())]
-        params = dict(node.params)
-        if id(node) in filled:
-            params["shape"] = filled[id(node)]
-        out = invoke(spec, inputs, params)
+        out = invoke(spec, inputs, dict(node.params))
         results[id(node)] = out if isinstance(out, list) else [out]
     return [results[id(node)][i] for node, i in symbol._outputs]
-
-
-def _filled_shapes(symbol, values):
-    """Node id -> shape of each creation operator (``sym.zeros((0, n))``) whose ``shape``
-    has unknown (0) dimensions, as inferred from the shapes of ``values``."""
-    if is_np_shape():
-        return {}
-    partial = [n for n in symbol._nodes() if not n.is_variable() and not n.inputs
-               and 0 in tuple(n.op_attrs().get("shape") or ())]
-    if not partial:
-        return {}
-    graph = _infer.infer_graph(symbol, {k: v.shape for k, v in values.items()},
-                               {k: v.dtype for k, v in values.items()}, "float32")
-    return {id(n): graph.shape[(id(n), 0)] for n in partial if (id(n), 0) in graph.shape}
 
 
 def graph_function(symbol, arg_names, aux_names, training):

@@ -25,6 +25,7 @@ from mxjax import _image_codec
 from mxjax.gluon.data import vision
 from mxjax.gluon.data.vision import _image_ops as ops
 from mxjax.gluon.data.vision import transforms as T
+from mxjax.operator import image as image_ops
 from tests.reference.generate_data import COLOR, NPZ, TRANSFORMS, run_transform
 
 with np.load(NPZ) as _npz:
@@ -189,7 +190,7 @@ def test_random_hue_turns_colours():
     outs = _runs(T.RandomHue(0.0), FIMG, 3, 4)   # factor exactly 1: a full turn
     for o in outs:
         np.testing.assert_allclose(o, x, rtol=1e-4, atol=1e-3)
-    hls = lambda im: ops._rgb_to_hls(jnp.asarray(im))  # noqa: E731
+    hls = lambda im: image_ops._rgb_to_hls(jnp.asarray(im))  # noqa: E731
     for o in _runs(T.RandomHue(0.1), FIMG, 10, 5):   # lightness and saturation kept
         np.testing.assert_allclose(np.asarray(hls(o)[1]), np.asarray(hls(x)[1]), atol=1e-4)
 
@@ -200,7 +201,7 @@ def test_random_lighting_adds_per_channel_offset():
                                                               200, 6)])
     np.testing.assert_allclose(offsets, np.broadcast_to(offsets[:, :1], offsets.shape),
                                atol=1e-3)  # one offset per channel
-    expected_std = np.sqrt(((ops._EIG * 0.1) ** 2).sum(1))
+    expected_std = np.sqrt(((image_ops._EIG * 0.1) ** 2).sum(1))
     np.testing.assert_allclose(offsets[:, 0].std(0), expected_std, rtol=0.25)
 
 

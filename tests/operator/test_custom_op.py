@@ -221,7 +221,7 @@ def test_default_prop_and_storage_types():
     assert prop.infer_shape([[2, 3]]) == ([[2, 3]], ([2, 3],), ())
     assert prop.infer_type([np.float32]) == ([np.float32], [np.float32], [])
     assert prop.infer_storage_type(["default"]) == (["default"], ["default"], [])
-    with pytest.raises(MXNetError, match="densely"):
+    with pytest.raises(MXNetError, match="non default stype"):
         prop.infer_storage_type(["csr"])
     assert prop.declare_backward_dependency([0], [1], [2]) == [0, 1, 2]
     assert mx.operator.CustomOpProp(need_top_grad=False).declare_backward_dependency(

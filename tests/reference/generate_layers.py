@@ -188,6 +188,12 @@ case("avgpool2d-ceil",
      lambda mx: _nn(mx).AvgPool2D((3, 2), strides=(2, 1), padding=1, ceil_mode=True),
      In((1, 2, 6, 5)))
 case("avgpool2d-nhwc", lambda mx: _nn(mx).AvgPool2D(2, layout="NHWC"), In((1, 4, 4, 3)))
+# ceil_mode on an odd size: the window past the input is not counted in the average
+case("avgpool2d-ceil-odd", lambda mx: _nn(mx).AvgPool2D(2, strides=2, ceil_mode=True),
+     In((1, 2, 5, 5)))
+case("avgpool2d-ceil-odd-nopadcount",
+     lambda mx: _nn(mx).AvgPool2D(2, strides=2, ceil_mode=True, count_include_pad=False),
+     In((1, 2, 5, 7)))
 case("avgpool3d-nopadcount",
      lambda mx: _nn(mx).AvgPool3D(2, padding=1, count_include_pad=False), In((1, 2, 3, 3, 3)))
 case("globalmaxpool1d", lambda mx: _nn(mx).GlobalMaxPool1D(), In((2, 3, 5)))

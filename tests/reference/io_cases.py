@@ -105,6 +105,23 @@ ND_CASES = {
 }
 
 
+def sparse_iter(**kwargs):
+    """NDArrayIter over a CSR array (rows of ``examples`` with the odd values kept) next
+    to the same rows dense; batches come out dense."""
+    def build(mx, files):
+        dense = examples(7, 3) * (examples(7, 3) % 2)
+        return mx.io.NDArrayIter({"csr": mx.nd.array(dense).tostype("csr"), "dense": dense},
+                                 labels(7), batch_size=3, **kwargs)
+    return build
+
+
+SPARSE_CASES = {
+    "csr-discard": (sparse_iter(last_batch_handle="discard"), epochs(2)),
+    "csr-pad-unsupported": (sparse_iter(), ()),
+    "csr-roll_over-unsupported": (sparse_iter(last_batch_handle="roll_over"), ()),
+}
+
+
 def shuffled(seed, last_batch_handle="pad", nd=False, dtype="float32"):
     """A shuffled NDArrayIter built right after ``numpy.random.seed(seed)``."""
     def build(mx, files):
@@ -230,7 +247,7 @@ PREFETCH_RESET_CASES = [(41, 2, k) for k in range(8)] + [(4, 3, 0), (4, 3, 1)]
 # MXNet's prefetch thread gets this long to run ahead before a reset.
 PREFETCH_WAIT = 0.1
 
-CASES = {**ND_CASES, **SHUFFLE_CASES, **WRAPPER_CASES, **FILE_CASES}
+CASES = {**ND_CASES, **SPARSE_CASES, **SHUFFLE_CASES, **WRAPPER_CASES, **FILE_CASES}
 
 
 # ---- running -------------------------------------------------------------------------

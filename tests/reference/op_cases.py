@@ -168,6 +168,9 @@ _GENERATORS: dict[str, Callable] = {
     # values on a coarse grid, so zeros and equal pairs (ties) are frequent
     "ties": lambda rng, shape: rng.choice([-1.0, -0.5, 0.0, 0.5, 1.0], shape),
     "halves": lambda rng, shape: rng.integers(-3, 3, shape) + 0.5,
+    # normal values with about a tenth of them NaN
+    "nans": lambda rng, shape: np.where(rng.uniform(size=shape) < 0.1, np.nan,
+                                        rng.standard_normal(shape)),
     "distinct": _distinct,
     # square matrices in the last two axes: symmetric positive definite, its Cholesky
     # factor, or a diagonally dominant general matrix
@@ -399,6 +402,7 @@ def _elemwise(add):
             scalar=scalar)
     add("smooth_l1-f64", "smooth_l1", Arr((6,), "float64", "uniform(-2,2)"), scalar=1.5)
     add("smooth_l1-f16", "smooth_l1", Arr((6,), "float16", "uniform(-2,2)"), scalar=1.0)
+    add("smooth_l1-default-scalar", "smooth_l1", Arr((6,), gen="uniform(-2,2)"))
     add("amp_cast-f32-f16", "amp_cast", Arr((3, 4)), dtype="float16")
     add("amp_cast-i32", "amp_cast", Arr((3,), "int32", "int(0,5)"), dtype="float16")
     # MXNet 1.9.1's CPU build (oneDNN) rejects float16 and float64 in amp_cast and
@@ -534,6 +538,18 @@ def _methods(add):
         error=True)
     add("reshape-codes", "reshape", Arr((2, 3, 4)), Py((0, -1)), method=True)
     add("reshape-too-big", "reshape", Arr((2, 3, 4)), Py((5, 5)), method=True, error=True)
+    add("reshape-too-small", "reshape", Arr((2, 3, 4)), Py((2, 3)), method=True, error=True)
+    add("reshape-floor-infer", "reshape", Arr((2, 3, 5)), Py((7, -1)), method=True,
+        error=True)
+    add("reshape-reverse", "reshape", Arr((10, 5, 4)), Py((-1, 0)), method=True,
+        reverse=True)
+    add("__getitem__-i32-grad", "__getitem__", Arr((3, 4), "int32", "int(-5,5)", grad=True),
+        Py((slice(0, 2), 1)), method=True)
+    add("__getitem__-i32-grad-advanced", "__getitem__",
+        Arr((3, 4), "int32", "int(-5,5)", grad=True), Py(([0, 2, 2], slice(1, 3))),
+        method=True)
+    add("__getitem__-nested-tuple", "__getitem__", Arr((3, 4, 5)),
+        Py(([1, 2], slice(0, 3), (2, 3))), method=True)
     add("reshape-kw", "reshape", Arr((2, 3, 4)), method=True, shape=(-1, 4))
     add("astype-i32", "astype", Arr((3, 4), gen="uniform(-4,4)"), Py("int32"), method=True)
     add("sum-axis", "sum", Arr((3, 4)), method=True, axis=1)
@@ -566,6 +582,12 @@ def _reduce(add):
     for op in ("max", "min"):  # MXNet passes the gradient to every tied extremum
         add(f"{op}-ties-axis", op, Arr((4, 5), gen="ties"), axis=1)
         add(f"{op}-ties-all", op, Arr((3, 3), gen="choice(0.0,1.0)"))
+        # NaN propagates, also over non-trailing axes (where XLA's CPU reduction drops it)
+        for tag, kw in {"axis12": {"axis": (1, 2)}, "axis013-keepdims": {
+                "axis": (0, 1, 3), "keepdims": True}, "all": {}}.items():
+            add(f"{op}-nan-{tag}", op, Arr((7, 7, 3, 6, 8), gen="nans"), grad=False, **kw)
+        add(f"{op}-nan-f16", op, Arr((4, 9, 4, 9), "float16", "nans"), axis=(1, 2),
+            grad=False)
     add("sum-empty", "sum", Arr((0, 3)), axis=0, grad=False)
     add("sum-1d", "sum", Arr((7,)))
     for ord_ in (1, 2):
@@ -704,6 +726,21 @@ def _shape(add):
     add("add_n-1", "add_n", Arr((4,)))
     add("add_n-i32", "add_n", Arr((3,), "int32", "int(0,5)"), Arr((3,), "int32", "int(0,5)"))
     add("add_n-f16", "add_n", Arr((3,), "float16"), Arr((3,), "float16"))
+    add("diag-k-past-end", "diag", Arr((3, 4)), k=5, error=True)
+    add("diag-k-neg-past-end", "diag", Arr((3, 4)), k=-4, error=True)
+    add("diag-k-empty", "diag", Arr((3, 4)), k=4, grad=False)
+    add("depth_to_space", "depth_to_space", Arr((1, 8, 2, 3)), block_size=2)
+    add("depth_to_space-block0", "depth_to_space", Arr((1, 4, 2, 2)), block_size=0,
+        error=True)
+    add("depth_to_space-zero-axis", "depth_to_space", Arr((1, 4, 0, 3)), block_size=2,
+        error=True)
+    add("depth_to_space-bad-depth", "depth_to_space", Arr((1, 3, 2, 2)), block_size=2,
+        error=True)
+    add("space_to_depth", "space_to_depth", Arr((1, 2, 4, 6)), block_size=2)
+    add("space_to_depth-block0", "space_to_depth", Arr((1, 1, 2, 2)), block_size=0,
+        error=True)
+    add("space_to_depth-zero-depth", "space_to_depth", Arr((1, 0, 2, 2)), block_size=2,
+        error=True)
 
 
 @_family("indexing")
@@ -746,6 +783,15 @@ def _indexing(add):
         Arr((5,), "float64"))
     add("where-bad", "where", Arr((3, 4), gen="int(0,2)"), Arr((3, 4)), Arr((3, 5)), error=True)
     add("take-bad-axis", "take", Arr((3, 4)), Arr((2,), gen="int(0,3)"), axis=2, error=True)
+    # forward only: MXNet 1.9.1's backward does not wrap negative indices (it writes
+    # outside the gradient's rows), a bug mxjax does not copy
+    add("gather_nd-negative", "gather_nd", Arr((3, 4)), Arr((2, 5), gen="int(-3,3)"),
+        grad=False)
+    # MXNet checks the bounds [-size, size) when the operator runs (IndexError)
+    add("gather_nd-out-of-bound", "gather_nd", Arr((2, 3)),
+        Arr((2, 3), gen="const(0,1,3)", grad=False), error=True)
+    add("gather_nd-below-bound", "gather_nd", Arr((2, 3)),
+        Arr((2, 3), gen="const(0,1,-5)", grad=False), error=True)
     add("ravel_multi_index", "ravel_multi_index", Arr((2, 5), gen="int(0,4)"), shape=(4, 5))
     add("ravel_multi_index-3d", "ravel_multi_index", Arr((3, 4), "int32", "int(0,3)"),
         shape=(3, 3, 4))
@@ -793,6 +839,11 @@ def _ordering(add):
     add("topk-axis-none", "topk", data, k=4, axis=None, ret_typ="value", grad=False)
     add("topk-i32-out", "topk", Arr((3, 5), gen="distinct"), k=2, dtype="int32")
     add("topk-i32-data", "topk", Arr((3, 5), "int32", "distinct"), k=2, axis=1,
+        ret_typ="value")
+    # MXNet computes gradients for integer arrays too
+    add("topk-i32-grad", "topk", Arr((3, 5), "int32", "distinct", grad=True), k=2, axis=1,
+        ret_typ="value")
+    add("topk-i64-grad-flat", "topk", Arr((12,), "int64", "distinct", grad=True), k=4,
         ret_typ="value")
     add("topk-f64-both", "topk", Arr((3, 5), "float64", "distinct"), k=2, axis=1,
         ret_typ="both", heads=(0,))
@@ -920,6 +971,10 @@ def _pooling_cases(add):
         pool_type="avg")
     add("Pooling-default-stride", "Pooling", Arr((1, 1, 4, 5)), kernel=(2, 3))
     add("Pooling-kernel-too-big", "Pooling", Arr((1, 1, 2, 2)), kernel=(3, 3), error=True)
+    add("Pooling-same-pad", "Pooling", Arr((1, 1, 10)), kernel=(2,), stride=(2,), pad=(2,),
+        pooling_convention="same", error=True)
+    add("Pooling-same-2d", "Pooling", Arr((1, 1, 4, 4)), kernel=(2, 2), stride=(2, 2),
+        pooling_convention="same", error=True)
 
 
 def _norm_cases(add):
@@ -1035,6 +1090,11 @@ def _nn(add):
         Arr((1,), gen="uniform(0,0.5)", name="gamma"), act_type="prelu")
     add("LeakyReLU-prelu-2d", "LeakyReLU", Arr((4, 3)), Arr((3,), gen="uniform(0,0.5)"),
         act_type="prelu")
+    # a 2-D gamma goes onto data axes 0 and 1
+    add("LeakyReLU-prelu-gamma-2d", "LeakyReLU", Arr((3, 4, 2, 2)),
+        Arr((3, 4), gen="uniform(0,0.5)", name="gamma"), act_type="prelu")
+    add("LeakyReLU-prelu-gamma-full", "LeakyReLU", Arr((3, 4)),
+        Arr((3, 4), gen="uniform(0,0.5)", name="gamma"), act_type="prelu")
     # rrelu returns [out, mask]; in predict mode MXNet 1.9.1 leaves the mask unset, and
     # its backward reads that mask: forward only, mask checked for shape and dtype only
     add("LeakyReLU-rrelu-predict", "LeakyReLU", Arr((3, 4)), act_type="rrelu", grad=False,
@@ -1050,6 +1110,7 @@ def _nn(add):
     add("Dropout-predict-axes", "Dropout", Arr((2, 3, 4)), p=0.3, axes=(1,), train_mode=False)
     add("Dropout-always-p0", "Dropout", Arr((2, 5)), p=0.0, mode="always", train_mode=False)
     add("Dropout-plain-call", "Dropout", Arr((2, 5)), p=0.5, grad=False)
+    add("Dropout-p1-train", "Dropout", Arr((3, 4)), p=1.0, train_mode=True)
     add("Embedding", "Embedding", Arr((2, 3), gen="int(0,5)"), Arr((5, 4)), input_dim=5,
         output_dim=4)
     add("Embedding-repeated", "Embedding", Arr((6,), gen="choice(0,1,1,3)", grad=False),
@@ -1182,6 +1243,8 @@ def _linalg(add):
         add(f"det-{tag}", "linalg.det", Arr(shape, gen="wellcond"))
         add(f"slogdet-{tag}", "linalg.slogdet", Arr(shape, gen="wellcond"), heads=(1,))
     add("potrf-f64", "linalg.potrf", Arr((3, 3), "float64", "spd"))
+    add("potrf-not-positive-definite", "linalg.potrf", Arr((2, 2), gen="choice(0.0)"),
+        error=True)
     add("inverse-f64", "linalg.inverse", Arr((2, 3, 3), "float64", "wellcond"))
     add("det-negative", "linalg.det", Arr((2, 2), gen="choice(0.0,1.0)"), grad=False)
     add("slogdet-f64", "linalg.slogdet", Arr((3, 3), "float64", "wellcond"), heads=(1,))
@@ -1235,6 +1298,9 @@ def _creation(add):
         add(f"{op}-i32", op, Py((3, 2)), dtype="int32")
         add(f"{op}-f16-kw", op, shape=(2, 2), dtype="float16")
         add(f"{op}-f64", op, Py((2,)), dtype="float64")
+        # without mx.np_shape(), () and 0-sized axes are unknown shapes: MXNet raises
+        add(f"{op}-scalar-shape", op, Py(()), error=True)
+        add(f"{op}-zero-axis", op, Py((0, 1, 3, 0)), error=True)
     for tag, args, kw in (("f32", ((2, 3), 7.5), {}), ("i32", ((3,), 4), {"dtype": "int32"}),
                           ("f64", ((2, 2), -1.25), {"dtype": "float64"}),
                           ("int-shape", (4, 2.0), {})):
@@ -1243,7 +1309,11 @@ def _creation(add):
                "step": ((0, 3, 0.5), {}), "neg-step": ((5, 0, -1.5), {}),
                "repeat": ((0, 3), {"repeat": 2}), "i32": ((1, 9, 2), {"dtype": "int32"}),
                "f64": ((0.1, 1.0, 0.3), {"dtype": "float64"}), "kw": ((), {"start": 3,
-                                                                          "stop": 6})}
+                                                                          "stop": 6}),
+               # integer dtypes truncate start and step first; float32 accumulates
+               "i32-float-step": ((1.3, 20.6, 1.3), {"dtype": "int32"}),
+               "u8-neg-step": ((50, -50, -2), {"dtype": "uint8"}),
+               "f32-long": ((1.3, 456.6, 1.3), {})}
     for tag, (args, kw) in aranges.items():
         add(f"arange-{tag}", "arange", *map(Py, args), **kw)
     for tag, args, kw in (("square", (3,), {}), ("rect", (2, 4), {}), ("k1", (3, 4, 1), {}),
@@ -1258,6 +1328,54 @@ def _creation(add):
         add(f"{op}", op, Arr((2, 3)))
         add(f"{op}-i32", op, Arr((3,), "int32", "int(0,5)"))
         add(f"{op}-f16", op, Arr((2, 2), "float16"))
+
+
+@_family("image")
+def _image(add):
+    # even sizes: MXNet 1.9.1's flips leave the middle row/column of an odd-sized output
+    # unwritten (uninitialised memory)
+    img = Arr((6, 4, 3), "uint8", "int(0,256)", grad=False)
+    imgf = Arr((2, 5, 4, 3), gen="uniform(0,255)", grad=False)
+    add("to_tensor-u8", "image.to_tensor", img)
+    add("to_tensor-f32-batch", "image.to_tensor", imgf)
+    add("to_tensor-2d", "image.to_tensor", Arr((4, 3)), error=True)
+    chw = Arr((3, 4, 5), gen="uniform(0,1)")
+    add("normalize-per-channel", "image.normalize", chw, mean=(0, 1, 2), std=(3, 2, 1))
+    add("normalize-batch", "image.normalize", Arr((2, 3, 4, 5), gen="uniform(0,1)"),
+        mean=(0.5, 0.4, 0.3), std=(0.2, 0.25, 0.3))
+    add("normalize-scalar", "image.normalize", chw, mean=1.0, std=2.0)
+    add("normalize-one-channel", "image.normalize", Arr((1, 3, 3)), mean=(0.5,), std=(2.0,))
+    add("normalize-f64", "image.normalize", Arr((3, 2, 2), "float64"), mean=(1, 2, 3),
+        std=(2,))
+    add("normalize-f16", "image.normalize", Arr((3, 2, 2), "float16"), mean=(0.1, 0.2, 0.3),
+        std=(0.7,))
+    add("normalize-u8", "image.normalize", Arr((3, 2, 3), "uint8", "int(0,20)", grad=False),
+        mean=4, std=3)
+    add("normalize-default", "image.normalize", chw, error=True)  # 4 defaults, 3 channels
+    add("normalize-two-channels", "image.normalize", Arr((2, 3, 3)), mean=0.5, std=2.0,
+        error=True)
+    add("normalize-bad-mean", "image.normalize", chw, mean=(1, 2), std=1.0, error=True)
+    # MXNet's gradient of the flips, crop and resize is the head gradient copied (a bug)
+    add("flip_left_right", "image.flip_left_right", img)
+    add("flip_top_bottom", "image.flip_top_bottom", img)
+    add("flip_left_right-4d", "image.flip_left_right", imgf, error=True)
+    add("crop", "image.crop", img, x=1, y=2, width=2, height=3)
+    add("crop-batch", "image.crop", imgf, x=0, y=1, width=3, height=2)
+    add("crop-too-wide", "image.crop", img, x=3, y=0, width=2, height=2, error=True)
+    for interp in (0, 1, 2):
+        add(f"resize-interp{interp}", "image.resize", Arr((8, 6, 3), "uint8", "int(0,256)",
+                                                         grad=False), size=(4, 5),
+            interp=interp)
+    # uint8 INTER_AREA at a fractional scale can differ by 1 from OpenCV's rounding
+    add("resize-interp3-f32", "image.resize", Arr((8, 6, 3), gen="uniform(0,255)",
+                                                  grad=False), size=(4, 5), interp=3)
+    add("resize-keep-ratio", "image.resize", Arr((8, 6, 3), gen="uniform(0,1)", grad=False),
+        size=3, keep_ratio=True)
+    add("resize-batch", "image.resize", Arr((2, 6, 6, 1), gen="uniform(0,1)", grad=False),
+        size=(3, 3))
+    add("adjust_lighting", "image.adjust_lighting", Arr((4, 4, 3), gen="uniform(0,255)",
+                                                        grad=False), alpha=(0.1, -0.2, 0.3))
+    add("adjust_lighting-u8", "image.adjust_lighting", img, alpha=(0.5, 0.2, -0.4))
 
 
 @_family("detection")

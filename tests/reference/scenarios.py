@@ -376,13 +376,177 @@ def scenario_save_load(mx, tmpdir):
             "list1_dtype": str(as_list[1].dtype)}
 
 
+def scenario_inplace_views(mx):
+    nd = mx.nd
+    t = (nd.arange(30) + 1).reshape((2, 3, 5))
+    flat_copy, flat_view = t.flatten(), t.flatten(inplace=True)
+    d = nd.arange(15).reshape((1, 5, 1, 3))
+    sq_copy, sq_view = d.squeeze(axis=(0, 2)), d.squeeze(axis=(0, 2), inplace=True)
+    e = nd.arange(6).reshape((2, 3))
+    ex_copy, ex_view = e.expand_dims(-2), e.expand_dims(-2, inplace=True)
+    t[0] = -1
+    d[0, 1] = -2
+    e[1] = -3
+    return {"flat_copy": flat_copy.asnumpy(), "flat_view": flat_view.asnumpy(),
+            "sq_copy": sq_copy.asnumpy(), "sq_view": sq_view.asnumpy(),
+            "ex_copy": ex_copy.asnumpy(), "ex_view": ex_view.asnumpy(),
+            "squeeze_all": nd.ones((1, 1, 1)).squeeze(inplace=True).shape,
+            "squeeze_not_one": _raises(lambda: d.squeeze(axis=1, inplace=True)),
+            "expand_bad_axis": _raises(lambda: e.expand_dims(4, inplace=True))}
+
+
+def scenario_reshape_sizes(mx):
+    t = mx.nd.arange(30).reshape((2, 3, 5))
+    return {"smaller": _raises(lambda: t.reshape((2, 3))),
+            "larger": _raises(lambda: t.reshape((100,))),
+            "floor_infer": _raises(lambda: t.reshape((7, -1))),
+            "reverse": t.reshape((-1, 0), reverse=True).shape,
+            "codes": t.reshape((-1, 15)).reshape((0, -4, 3, -1)).shape}
+
+
+def scenario_moveaxis(mx):
+    nd = mx.nd
+    x = nd.arange(24).reshape((4, 1, 2, 3))
+    shapes = {f"{src}->{dst}": nd.moveaxis(x, src, dst).shape
+              for src, dst in ((0, 2), (-1, 0), ((0, 1), (2, 3)), ((3, 0), (1, 0)),
+                               ((0, 1, 2), (2, 3, 0)), (range(4), range(4)))}
+    errors = {f"{src}->{dst}": _raises(lambda s=src, d=dst: nd.moveaxis(x, s, d))
+              for src, dst in ((4, 0), (-5, 0), (0, 6), ([0, 0], [0, 1]), (0, [0, 1]))}
+    return {"shapes": shapes, "errors": errors,
+            "values": nd.moveaxis(x, [3, 0], [1, 0]).asnumpy()}
+
+
+def scenario_cached_op(mx):
+    nd, ag = mx.nd, mx.autograd
+    op = nd.CachedOp(mx.sym.Convolution(kernel=(3, 3), num_filter=2) + 2)
+    data = nd.array(np.arange(2 * 3 * 5 * 5).reshape((2, 3, 5, 5)) / 100)
+    weight = nd.array(np.linspace(-1, 1, 2 * 3 * 9).reshape((2, 3, 3, 3)))
+    bias = nd.array([0.5, -1.0])
+    first = op(data, weight, bias)
+    bias[:] = 2
+    out = nd.zeros(first.shape)
+    op(data, weight, bias, out=out)
+    weight.attach_grad()
+    data.attach_grad()
+    with ag.record():
+        y = op(data, weight, bias * 3) * nd.array([1.0, -2.0]).reshape((1, 2, 1, 1))
+    y.backward()
+    return {"first": first.asnumpy(), "out": out.asnumpy(), "y": y.asnumpy(),
+            "weight_grad": weight.grad.asnumpy(), "data_grad": data.grad.asnumpy()}
+
+
+def scenario_contiguous_slices(mx):
+    slices = [slice(None), slice(2), slice(1, 4), slice(None, None, 2), slice(0, 1),
+              slice(None, None, -1), slice(3, None, -2), slice(4, 4)]
+    predicate = mx.nd.NDArray._basic_indexing_slice_is_contiguous
+    return {"flags": [bool(predicate((a, b, c), (6, 7, 8)))
+                      for a in slices for b in slices for c in slices]}
+
+
+def scenario_inplace_recording(mx):
+    nd, ag = mx.nd, mx.autograd
+
+    def fresh():
+        y = nd.ones((2, 4))
+        y.attach_grad()
+        return nd.zeros((3, 4)), y
+
+    def partial_write():
+        x, y = fresh()
+        with ag.record():
+            x[0:2] = y
+
+    def whole_write():
+        x, y = fresh()
+        with ag.record():
+            x[:] = nd.concat(y, y[0:1], dim=0)
+
+    def iadd():
+        x, y = fresh()
+        with ag.record():
+            x += y[0]
+
+    def write_variable():
+        x, y = fresh()
+        with ag.record():
+            y[0] = 1
+
+    def untracked():
+        x, _ = fresh()
+        with ag.record():
+            x[1] = 5
+            x += 1
+        return x
+
+    return {"partial_write": _raises(partial_write), "whole_write": _raises(whole_write),
+            "iadd": _raises(iadd), "write_variable": _raises(write_variable),
+            "untracked": untracked().asnumpy()}
+
+
+def scenario_integer_grads(mx):
+    nd, ag = mx.nd, mx.autograd
+    x = nd.array(np.arange(24).reshape((2, 3, 4)), dtype="int32")
+    x.attach_grad()
+    with ag.record():
+        y = x[1, 1:3]
+    y.backward()
+    basic = x.grad.asnumpy()
+    with ag.record():
+        z = x[[0, 1, 1], 2]
+    z.backward(nd.array([[1, 2, 3, 4]] * 3, dtype="int32"))
+    a = nd.arange(0, 20, dtype="int64")
+    a.attach_grad()
+    with ag.record():
+        top = nd.topk(a, k=3, ret_typ="value")
+    top.backward(nd.array([5, 6, 7], dtype="int64"))
+    return {"basic": basic, "advanced": x.grad.asnumpy(), "topk": a.grad.asnumpy(),
+            "grad_dtype": str(x.grad.dtype)}
+
+
+def scenario_np_shape_files(mx, tmpdir):
+    nd = mx.nd
+    path = f"{tmpdir}/v3.nd"
+    with mx.np_shape(True):
+        nd.save(path, [nd.array(np.array(3.0)), nd.zeros((2, 0, 1)), nd.arange(3)])
+        loaded = nd.load(path)
+    with open(path, "rb") as f:
+        v3 = f.read().hex()
+    legacy = f"{tmpdir}/v2.nd"
+    nd.save(legacy, [nd.array(np.zeros((2, 0, 1))), nd.arange(3)])
+    with mx.np_shape(True):
+        v2_in_np = _raises(lambda: nd.load(legacy))
+    return {"v3_bytes": v3, "v3_shapes": [a.shape for a in loaded],
+            "v3_values": loaded[2].asnumpy(), "v3_outside_np": _raises(lambda: nd.load(path)),
+            "v2_in_np": v2_in_np, "v2": [a.shape for a in nd.load(legacy)],
+            "pickle_state": bytes(nd.array([[1, 2], [3, 4]]).__getstate__()["handle"]).hex(),
+            "pickle_int": bytes(nd.array([7], dtype="int64").__getstate__()["handle"]).hex()}
+
+
+def scenario_interop(mx):
+    nd = mx.nd
+    shared = np.arange(6, dtype="float32").reshape((3, 2))
+    x = nd.from_numpy(shared)
+    x[2, 1] = 100
+    copied = np.arange(4).reshape((2, 2))
+    y = nd.from_numpy(copied, zero_copy=False)
+    a = nd.array([[1.5, 2], [3, 4]])
+    b = nd.from_dlpack(a.to_dlpack_for_read())
+    c = nd.from_dlpack(nd.to_dlpack_for_write(a.copy()))
+    return {"shared_after_write": shared, "shared_writeable": bool(shared.flags["WRITEABLE"]),
+            "x": x.asnumpy(), "y_dtype": str(y.dtype), "y": y.asnumpy(),
+            "copied_writeable": bool(copied.flags["WRITEABLE"]),
+            "non_contiguous": _raises(lambda: nd.from_numpy(np.ones((2, 3)).T)),
+            "dlpack_read": b.asnumpy(), "dlpack_write": c.asnumpy(),
+            "dlpack_dtype": str(b.dtype)}
+
+
 SCENARIOS = {name[len("scenario_"):]: fn for name, fn in dict(globals()).items()
              if name.startswith("scenario_")}
 
 
 def run_scenario(name, mx, tmpdir):
     fn = SCENARIOS[name]
-    return fn(mx, tmpdir) if name == "save_load" else fn(mx)
+    return fn(mx, tmpdir) if name in ("save_load", "np_shape_files") else fn(mx)
 
 
 def encode(value):

@@ -2,16 +2,27 @@
 (split from ``rnn_cell.py``, which re-exports the public names)."""
 
 from ... import ndarray as nd
+from ... import symbol as sym
 from ...base import string_types
+from ...symbol import Symbol
 from ..block import Block, HybridBlock
 from ..nn import LeakyReLU
 
 __all__ = ["RecurrentCell", "HybridRecurrentCell"]
 
+_TENSORS = (nd.NDArray, Symbol)
+
 
 # ---- sequence helpers (also used by gluon.contrib.rnn) ------------------------------------
 def _as_list(x):
-    return list(x) if isinstance(x, (list, tuple)) else [x]
+    """A list of arrays: a list's items, a Symbol's outputs, or ``[x]``."""
+    return list(x) if isinstance(x, (list, tuple, Symbol)) else [x]
+
+
+def _get_F(x):
+    """``mx.sym`` for a Symbol (or a list starting with one), else ``mx.nd``."""
+    first = x[0] if isinstance(x, (list, tuple)) and x else x
+    return sym if isinstance(first, Symbol) else nd
 
 
 def _cells_state_info(cells, batch_size):
@@ -22,24 +33,60 @@ def _cells_begin_state(cells, **kwargs):
     return sum((c.begin_state(**kwargs) for c in cells), [])
 
 
-def _get_begin_state(cell, begin_state, inputs, batch_size):
-    """``begin_state`` or, when None, zeros on the inputs' context."""
+def _symbol_zeros_like_batch(x, batch_axis):
+    """A ``begin_state`` ``func`` for Symbols: zeros whose unknown (0) batch dimension is
+    the size of ``x``'s axis ``batch_axis``.
+
+    MXNet 1.9.1 makes ``_zeros`` of shape ``(0, hidden)`` and lets ``infer_shape`` fill the
+    0 backwards from the consumers; mxjax's graphs infer shapes forward, so the batch size
+    is taken from the input with ``broadcast_like`` (an operator MXNet has too, so exported
+    graphs still load there).
+    """
+
+    def zeros(shape, name=None, dtype=None, **kwargs):
+        unknown = [i for i, d in enumerate(shape) if d == 0]
+        if len(unknown) != 1:
+            return sym.zeros(shape=shape, dtype=dtype, name=name, **kwargs)
+        one = sym.zeros(shape=tuple(d or 1 for d in shape), dtype=dtype)
+        return sym.broadcast_like(one, x, lhs_axes=tuple(unknown), rhs_axes=(batch_axis,),
+                                  name=name)
+
+    return zeros
+
+
+def _get_begin_state(cell, F, begin_state, inputs, batch_size, layout="NTC"):
+    """``begin_state`` or, when None, zeros: on the inputs' context (NDArrays) or sized
+    after the inputs' batch axis (Symbols; ``layout`` places it in a merged input)."""
     if begin_state is not None:
         return begin_state
+    if F is sym:
+        x, axis = (inputs, layout.find("N")) if isinstance(inputs, Symbol) else (inputs[0], 0)
+        return cell.begin_state(func=_symbol_zeros_like_batch(x, axis), batch_size=0)
     ctx = inputs.context if isinstance(inputs, nd.NDArray) else inputs[0].context
     with ctx:
         return cell.begin_state(func=nd.zeros, batch_size=batch_size)
 
 
 def _format_sequence(length, inputs, layout, merge, in_layout=None):
-    """``(inputs, time axis, batch size)``: one array (merge True) or a list of per-step
-    arrays (merge False); ``merge=None`` keeps whichever form ``inputs`` has."""
+    """``(inputs, time axis, F, batch size)``: one array (merge True) or a list of
+    per-step arrays (merge False); ``merge=None`` keeps whichever form ``inputs`` has. The
+    batch size is 0 (unknown) for Symbols."""
     if inputs is None:
         raise AssertionError("unroll(inputs=None) has been deprecated. Please create input "
                              "variables outside unroll.")
     axis, batch_axis = layout.find("T"), layout.find("N")
     in_axis = in_layout.find("T") if in_layout is not None else axis
-    if isinstance(inputs, nd.NDArray):
+    batch_size = 0
+    if isinstance(inputs, Symbol):
+        F = sym
+        if merge is False:
+            if len(inputs.list_outputs()) != 1:
+                raise AssertionError("unroll doesn't allow grouped symbol as input. Please "
+                                     "convert to list with list(inputs) first or let unroll "
+                                     "handle splitting.")
+            inputs = list(sym.split(inputs, axis=in_axis, num_outputs=length, squeeze_axis=1))
+    elif isinstance(inputs, nd.NDArray):
+        F = nd
         batch_size = inputs.shape[batch_axis]
         if merge is False:
             if length is not None and length != inputs.shape[in_axis]:
@@ -50,24 +97,26 @@ def _format_sequence(length, inputs, layout, merge, in_layout=None):
     else:
         if length is not None and len(inputs) != length:
             raise AssertionError(f"unroll: length={length} but {len(inputs)} inputs given")
-        batch_size = inputs[0].shape[0]
+        F = _get_F(inputs)
+        if F is nd:
+            batch_size = inputs[0].shape[0]
         if merge is True:
-            inputs = nd.stack(*inputs, axis=axis)
+            inputs = F.stack(*inputs, axis=axis)
             in_axis = axis
-    if isinstance(inputs, nd.NDArray) and axis != in_axis:
-        inputs = nd.swapaxes(inputs, dim1=axis, dim2=in_axis)
-    return inputs, axis, batch_size
+    if isinstance(inputs, _TENSORS) and axis != in_axis:
+        inputs = F.swapaxes(inputs, dim1=axis, dim2=in_axis)
+    return inputs, axis, F, batch_size
 
 
-def _mask_sequence_variable_length(data, length, valid_length, time_axis, merge):
+def _mask_sequence_variable_length(F, data, length, valid_length, time_axis, merge):
     """Zero the steps past each sequence's ``valid_length``."""
-    if not isinstance(data, nd.NDArray):
-        data = nd.stack(*data, axis=time_axis)
-    outputs = nd.SequenceMask(data, sequence_length=valid_length, use_sequence_length=True,
-                              axis=time_axis)
+    if not isinstance(data, _TENSORS):
+        data = F.stack(*data, axis=time_axis)
+    outputs = F.SequenceMask(data, sequence_length=valid_length, use_sequence_length=True,
+                             axis=time_axis)
     if not merge:
-        outputs = _as_list(nd.split(outputs, num_outputs=length, axis=time_axis,
-                                    squeeze_axis=True))
+        outputs = _as_list(F.split(outputs, num_outputs=length, axis=time_axis,
+                                   squeeze_axis=True))
     return outputs
 
 
@@ -75,9 +124,10 @@ def _reverse_sequences(sequences, unroll_step, valid_length=None):
     """Per-step list reversed in time (within each sequence's valid length if given)."""
     if valid_length is None:
         return list(reversed(sequences))
-    rev = nd.SequenceReverse(nd.stack(*sequences, axis=0), sequence_length=valid_length,
-                             use_sequence_length=True)
-    return _as_list(nd.split(rev, axis=0, num_outputs=unroll_step, squeeze_axis=True))
+    F = _get_F(sequences)
+    rev = F.SequenceReverse(F.stack(*sequences, axis=0), sequence_length=valid_length,
+                            use_sequence_length=True)
+    return _as_list(F.split(rev, axis=0, num_outputs=unroll_step, squeeze_axis=True))
 
 
 def _check_unmodified(cell):
@@ -117,14 +167,16 @@ class RecurrentCell(Block):
         raise NotImplementedError()
 
     def begin_state(self, batch_size=0, func=nd.zeros, **kwargs):
-        """Initial states made by ``func(shape=..., **kwargs)`` (``nd.zeros`` by default).
+        """Initial states, each made by ``func(name=..., shape=..., __layout__=...,
+        **kwargs)`` (``nd.zeros`` by default).
 
         Parameters
         ----------
         batch_size : int
-            Size of the batch axis.
+            Size of the batch axis (0, unknown, for Symbols).
         func : callable
-            Creates one state, e.g. ``nd.zeros``, ``nd.ones``, ``nd.random.uniform``.
+            Creates one state: ``nd.zeros``, ``nd.ones``, ``nd.random.uniform``, ... or, for
+            the Symbol API, ``sym.zeros``, ``sym.var`` (states fed as inputs), ...
         **kwargs
             Passed on to ``func`` (``dtype``, ``ctx``, ``low``, ...).
         """
@@ -133,10 +185,7 @@ class RecurrentCell(Block):
         for info in self.state_info(batch_size):
             self._init_counter += 1
             info = dict(info or {}, **kwargs)
-            # MXNet also hands func the hidden '__layout__' attribute and a name; mxjax's
-            # NDArray creators take neither.
-            info.pop("__layout__", None)
-            states.append(func(**info))
+            states.append(func(name=f"{self._prefix}begin_state_{self._init_counter}", **info))
         return states
 
     def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None,
@@ -147,15 +196,15 @@ class RecurrentCell(Block):
         ----------
         length : int
             Number of steps.
-        inputs : NDArray or list of NDArray
+        inputs : NDArray, Symbol or list of them
             One array shaped by ``layout`` or a list of ``length`` per-step arrays.
-        begin_state : list of NDArray, optional
+        begin_state : list of NDArray or Symbol, optional
             Initial states (``begin_state()`` zeros when None).
         layout : {'NTC', 'TNC'}
             Layout of ``inputs`` (and of merged outputs).
         merge_outputs : bool, optional
             True: one array; False: a list of per-step outputs; None: whichever is natural.
-        valid_length : NDArray, optional
+        valid_length : NDArray or Symbol, optional
             Per-sequence lengths (batch,): the states returned are the last valid ones and
             outputs past a sequence's length are zero.
 
@@ -164,8 +213,8 @@ class RecurrentCell(Block):
         outputs, states
         """
         self.reset()
-        inputs, axis, batch_size = _format_sequence(length, inputs, layout, False)
-        states = _get_begin_state(self, begin_state, inputs, batch_size)
+        inputs, axis, F, batch_size = _format_sequence(length, inputs, layout, False)
+        states = _get_begin_state(self, F, begin_state, inputs, batch_size)
         outputs, all_states = [], []
         for i in range(length):
             output, states = self(inputs[i], states)
@@ -173,12 +222,13 @@ class RecurrentCell(Block):
             if valid_length is not None:
                 all_states.append(states)
         if valid_length is not None:
-            states = [nd.SequenceLast(nd.stack(*step_states, axis=0),
-                                      sequence_length=valid_length, use_sequence_length=True,
-                                      axis=0)
+            states = [F.SequenceLast(F.stack(*step_states, axis=0),
+                                     sequence_length=valid_length, use_sequence_length=True,
+                                     axis=0)
                       for step_states in zip(*all_states)]
-            outputs = _mask_sequence_variable_length(outputs, length, valid_length, axis, True)
-        outputs, _, _ = _format_sequence(length, outputs, layout, merge_outputs)
+            outputs = _mask_sequence_variable_length(F, outputs, length, valid_length, axis,
+                                                     True)
+        outputs, _, _, _ = _format_sequence(length, outputs, layout, merge_outputs)
         return outputs, states
 
     def _get_activation(self, F, inputs, activation, **kwargs):

@@ -10,6 +10,7 @@ from ... import ndarray as nd
 from ...base import numeric_types
 from ..utils import _indent
 from ._cell_base import (
+    _TENSORS,
     HybridRecurrentCell,
     RecurrentCell,
     _cells_begin_state,
@@ -255,8 +256,8 @@ class _SequentialCells:
     def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None,
                valid_length=None):
         self.reset()
-        inputs, _, batch_size = _format_sequence(length, inputs, layout, None)
-        begin_state = _get_begin_state(self, begin_state, inputs, batch_size)
+        inputs, _, F, batch_size = _format_sequence(length, inputs, layout, None)
+        begin_state = _get_begin_state(self, F, begin_state, inputs, batch_size, layout)
         cells = list(self._children.values())
         next_states, p = [], 0
         for i, cell in enumerate(cells):
@@ -329,9 +330,9 @@ class DropoutCell(HybridRecurrentCell):
     def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None,
                valid_length=None):
         self.reset()
-        inputs, _, _ = _format_sequence(length, inputs, layout, merge_outputs)
-        if isinstance(inputs, nd.NDArray):  # the whole sequence at once
-            return self.hybrid_forward(nd, inputs, begin_state if begin_state else [])
+        inputs, _, F, _ = _format_sequence(length, inputs, layout, merge_outputs)
+        if isinstance(inputs, _TENSORS):  # the whole sequence at once
+            return self.hybrid_forward(F, inputs, begin_state if begin_state else [])
         return super().unroll(length, inputs, begin_state=begin_state, layout=layout,
                               merge_outputs=merge_outputs, valid_length=None)
 
@@ -453,14 +454,14 @@ class ResidualCell(ModifierCell):
         finally:
             self.base_cell._modified = True
         if merge_outputs is None:
-            merge_outputs = isinstance(outputs, nd.NDArray)
-        inputs, axis, _ = _format_sequence(length, inputs, layout, merge_outputs)
+            merge_outputs = isinstance(outputs, _TENSORS)
+        inputs, axis, F, _ = _format_sequence(length, inputs, layout, merge_outputs)
         if valid_length is not None:  # padded inputs do not leak into the outputs
-            inputs = _mask_sequence_variable_length(inputs, length, valid_length, axis,
+            inputs = _mask_sequence_variable_length(F, inputs, length, valid_length, axis,
                                                     merge_outputs)
         if merge_outputs:
-            return nd.elemwise_add(outputs, inputs), states
-        return [nd.elemwise_add(o, i) for o, i in zip(outputs, inputs)], states
+            return F.elemwise_add(outputs, inputs), states
+        return [F.elemwise_add(o, i) for o, i in zip(outputs, inputs)], states
 
 
 class BidirectionalCell(HybridRecurrentCell):
@@ -498,9 +499,9 @@ class BidirectionalCell(HybridRecurrentCell):
     def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None,
                valid_length=None):
         self.reset()
-        inputs, axis, batch_size = _format_sequence(length, inputs, layout, False)
+        inputs, axis, F, batch_size = _format_sequence(length, inputs, layout, False)
         reversed_inputs = _reverse_sequences(inputs, length, valid_length)
-        states = _get_begin_state(self, begin_state, inputs, batch_size)
+        states = _get_begin_state(self, F, begin_state, inputs, batch_size)
         l_cell, r_cell = self._children.values()
         n_left = len(l_cell.state_info(batch_size))
         l_outputs, l_states = l_cell.unroll(length, inputs=inputs, begin_state=states[:n_left],
@@ -511,19 +512,19 @@ class BidirectionalCell(HybridRecurrentCell):
                                             merge_outputs=False, valid_length=valid_length)
         reversed_r_outputs = _reverse_sequences(r_outputs, length, valid_length)
         if merge_outputs is None:
-            merge_outputs = isinstance(l_outputs, nd.NDArray)
-            l_outputs, _, _ = _format_sequence(None, l_outputs, layout, merge_outputs)
-            reversed_r_outputs, _, _ = _format_sequence(None, reversed_r_outputs, layout,
-                                                        merge_outputs)
+            merge_outputs = isinstance(l_outputs, _TENSORS)
+            l_outputs, _, _, _ = _format_sequence(None, l_outputs, layout, merge_outputs)
+            reversed_r_outputs, _, _, _ = _format_sequence(None, reversed_r_outputs, layout,
+                                                           merge_outputs)
         if merge_outputs:
-            if not isinstance(reversed_r_outputs, nd.NDArray):
-                reversed_r_outputs = nd.stack(*reversed_r_outputs, axis=axis)
-            outputs = nd.concat(l_outputs, reversed_r_outputs, dim=2,
-                                name=f"{self._output_prefix}out")
+            if not isinstance(reversed_r_outputs, _TENSORS):
+                reversed_r_outputs = F.stack(*reversed_r_outputs, axis=axis)
+            outputs = F.concat(l_outputs, reversed_r_outputs, dim=2,
+                               name=f"{self._output_prefix}out")
         else:
-            outputs = [nd.concat(lo, ro, dim=1, name=f"{self._output_prefix}t{i}")
+            outputs = [F.concat(lo, ro, dim=1, name=f"{self._output_prefix}t{i}")
                        for i, (lo, ro) in enumerate(zip(l_outputs, reversed_r_outputs))]
         if valid_length is not None:
-            outputs = _mask_sequence_variable_length(outputs, length, valid_length, axis,
+            outputs = _mask_sequence_variable_length(F, outputs, length, valid_length, axis,
                                                      merge_outputs)
         return outputs, l_states + r_states

@@ -10,6 +10,8 @@ import re
 
 from ... import ndarray as nd
 from ..block import HybridBlock
+from . import rnn_cell
+from ._cell_base import _symbol_zeros_like_batch
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
@@ -94,6 +96,37 @@ class _RNNLayer(HybridBlock):
     def state_info(self, batch_size=0):
         raise NotImplementedError
 
+    def _unfuse(self):
+        """The same network as a ``HybridSequentialRNNCell`` of cells (``BidirectionalCell``
+        pairs, ``DropoutCell`` between layers) sharing this layer's parameters."""
+        if self._projection_size:
+            raise AssertionError("_unfuse does not support projection layer yet!")
+        if self._lstm_state_clip_min or self._lstm_state_clip_max:
+            raise AssertionError("_unfuse does not support state clipping yet!")
+        cell_type, extra = {"rnn_relu": (rnn_cell.RNNCell, {"activation": "relu"}),
+                            "rnn_tanh": (rnn_cell.RNNCell, {"activation": "tanh"}),
+                            "lstm": (rnn_cell.LSTMCell, {}),
+                            "gru": (rnn_cell.GRUCell, {})}[self._mode]
+        stack = rnn_cell.HybridSequentialRNNCell(prefix=self.prefix, params=self.params)
+        with stack.name_scope():
+            ni = self._input_size
+            for i in range(self._num_layers):
+                kwargs = dict(extra, input_size=ni,
+                              i2h_weight_initializer=self._i2h_weight_initializer,
+                              h2h_weight_initializer=self._h2h_weight_initializer,
+                              i2h_bias_initializer=self._i2h_bias_initializer,
+                              h2h_bias_initializer=self._h2h_bias_initializer)
+                if self._dir == 2:
+                    stack.add(rnn_cell.BidirectionalCell(
+                        cell_type(self._hidden_size, prefix=f"l{i}_", **kwargs),
+                        cell_type(self._hidden_size, prefix=f"r{i}_", **kwargs)))
+                else:
+                    stack.add(cell_type(self._hidden_size, prefix=f"l{i}_", **kwargs))
+                if self._dropout > 0 and i != self._num_layers - 1:
+                    stack.add(rnn_cell.DropoutCell(self._dropout))
+                ni = self._hidden_size * self._dir
+        return stack
+
     def _state_shape(self, batch_size, size):
         return {"shape": (self._num_layers * self._dir, batch_size, size),
                 "__layout__": "LNC", "dtype": self._dtype}
@@ -108,33 +141,35 @@ class _RNNLayer(HybridBlock):
         Parameters
         ----------
         batch_size : int
-            Size of the batch axis ('N' of the layout).
+            Size of the batch axis ('N' of the layout; 0, unknown, for Symbols).
         func : callable, default ``nd.zeros``
-            Creates one state, e.g. ``nd.zeros``, ``nd.ones``, ``nd.random.uniform``.
+            Creates one state from ``name``, ``shape``, ``__layout__``, ``dtype`` and
+            ``**kwargs``: ``nd.zeros``, ``nd.ones``, ``nd.random.uniform``, ``sym.var``, ...
         **kwargs
             Passed on to ``func`` (``ctx``, ``dtype``, ``low``, ...).
 
         Returns
         -------
-        list of NDArray
+        list of NDArray or Symbol
             ``[h]`` (``[h, c]`` for LSTM), each (num_layers * directions, batch, size).
         """
         states = []
-        for info in self.state_info(batch_size):
+        for i, info in enumerate(self.state_info(batch_size)):
             info = dict(info or {}, **kwargs)
-            # MXNet also hands func the hidden '__layout__' attribute and a name; mxjax's
-            # NDArray creators take neither.
-            info.pop("__layout__", None)
-            states.append(func(**info))
+            states.append(func(name=f"{self.prefix}h0_{i}", **info))
         return states
 
     def __call__(self, inputs, states=None, sequence_length=None, **kwargs):
         """``output`` if ``states`` is None, else ``(output, new_states)``."""
         self.skip_states = states is None
         if states is None:
-            batch_size = inputs.shape[self._layout.find("N")]
-            states = self.begin_state(batch_size, ctx=inputs.context, dtype=inputs.dtype)
-        if isinstance(states, nd.NDArray):
+            if isinstance(inputs, nd.NDArray):
+                batch_size = inputs.shape[self._layout.find("N")]
+                states = self.begin_state(batch_size, ctx=inputs.context, dtype=inputs.dtype)
+            else:
+                states = self.begin_state(
+                    0, func=_symbol_zeros_like_batch(inputs, self._layout.find("N")))
+        if not isinstance(states, (list, tuple)):
             states = [states]
         args = (states, sequence_length) if self._use_sequence_length else (states,)
         out = super().__call__(inputs, *args, **kwargs)
@@ -143,28 +178,33 @@ class _RNNLayer(HybridBlock):
         return out[0] if self.skip_states else out
 
     def forward(self, inputs, *args):
-        self._finish_deferred_init(inputs)
+        if isinstance(inputs, nd.NDArray):
+            self._finish_deferred_init(inputs)
         return super().forward(inputs, *args)
+
+    def infer_shape(self, inputs, *args):
+        """Infer the first layer's input size from ``inputs`` (and finish a deferred
+        initialisation) without running the layer."""
+        self._finish_deferred_init(inputs)
 
     def _finish_deferred_init(self, inputs):
         """Infer the first layer's input size from ``inputs`` and finish initialisation."""
-        deferred = [p for p in self._reg_params.values()
-                    if p._data is None and p._deferred_init]
-        if not deferred:
-            return
         ni = inputs.shape[self._layout.find("C")]
         for d in "lr"[:self._dir]:
             weight = self._reg_params[f"{d}0_i2h_weight"]
-            weight.shape = (weight.shape[0], ni)
-        for p in deferred:
-            p._finish_deferred_init()
+            if weight.shape[1] == 0:
+                weight.shape = (weight.shape[0], ni)
+        for p in self._reg_params.values():
+            if p._data is None and p._deferred_init:
+                p._finish_deferred_init()
 
     def hybrid_forward(self, F, inputs, states, sequence_length=None, **kwargs):
-        batch_size = inputs.shape[self._layout.find("N")]
-        for state, info in zip(states, self.state_info(batch_size)):
-            if state.shape != info["shape"]:
-                raise ValueError(f"Invalid recurrent state shape. Expecting {info['shape']}, "
-                                 f"got {state.shape}.")
+        if F is nd:
+            batch_size = inputs.shape[self._layout.find("N")]
+            for state, info in zip(states, self.state_info(batch_size)):
+                if state.shape != info["shape"]:
+                    raise ValueError("Invalid recurrent state shape. Expecting "
+                                     f"{info['shape']}, got {state.shape}.")
         return self._forward_kernel(F, inputs, states, sequence_length, **kwargs)
 
     def _flat_parameters(self, F, params):
@@ -175,7 +215,7 @@ class _RNNLayer(HybridBlock):
                 for layer in range(self._num_layers)
                 for d in "lr"[:self._dir]
                 for g in kinds if not (g == "h2r" and t == "bias")]
-        return F.concat(*flat, dim=0)
+        return F._internal._rnn_param_concat(*flat, dim=0)
 
     def _forward_kernel(self, F, inputs, states, sequence_length, **kwargs):
         if self._layout == "NTC":

@@ -3,6 +3,7 @@ dropout, the projected LSTM cell, and ``dynamic_unroll``."""
 
 from .... import ndarray as nd
 from ...rnn._cell_base import (
+    _TENSORS,
     HybridRecurrentCell,
     _format_sequence,
     _get_begin_state,
@@ -83,19 +84,19 @@ class VariationalDropoutCell(_StepStateModifier):
             return super().unroll(length, inputs, begin_state, layout, merge_outputs,
                                   valid_length=valid_length)
         self.reset()
-        inputs, axis, batch_size = _format_sequence(length, inputs, layout, True)
-        states = _get_begin_state(self, begin_state, inputs, batch_size)
+        inputs, axis, F, batch_size = _format_sequence(length, inputs, layout, True)
+        states = _get_begin_state(self, F, begin_state, inputs, batch_size, layout)
         if self.drop_inputs:
-            inputs = nd.Dropout(inputs, p=self.drop_inputs, axes=(axis,))
+            inputs = F.Dropout(inputs, p=self.drop_inputs, axes=(axis,))
         outputs, states = self.base_cell.unroll(length, inputs, states, layout,
                                                 merge_outputs=True, valid_length=valid_length)
         if self.drop_outputs:
-            outputs = nd.Dropout(outputs, p=self.drop_outputs, axes=(axis,))
+            outputs = F.Dropout(outputs, p=self.drop_outputs, axes=(axis,))
         if merge_outputs is None:
-            merge_outputs = isinstance(outputs, nd.NDArray)
-        outputs, _, _ = _format_sequence(length, outputs, layout, merge_outputs)
+            merge_outputs = isinstance(outputs, _TENSORS)
+        outputs, _, _, _ = _format_sequence(length, outputs, layout, merge_outputs)
         if valid_length is not None:
-            outputs = _mask_sequence_variable_length(outputs, length, valid_length, axis,
+            outputs = _mask_sequence_variable_length(F, outputs, length, valid_length, axis,
                                                      merge_outputs)
         return outputs, states
 
@@ -184,7 +185,7 @@ def dynamic_unroll(cell, inputs, begin_state, drop_inputs=0, drop_outputs=0, lay
     states stop changing after its last valid step and its outputs past it are zero.
     Dropout on inputs and outputs shares one mask along the time axis.
     """
-    inputs, axis, _ = _format_sequence(0, inputs, layout, True)
+    inputs, axis, _, _ = _format_sequence(0, inputs, layout, True)
     if axis != 0:
         inputs = nd.swapaxes(inputs, dim1=0, dim2=axis)
     # MXNet shares the dropout mask along ``axis`` of the time-major array (the batch axis

@@ -250,7 +250,13 @@ def _consistency(tu, mx, arrays):
 
 
 def run(mx):
-    """Every case through library ``mx``: ``(records, arrays)``."""
+    """Every case through library ``mx``: ``(records, arrays)``, with fresh operator-name
+    counters so the names of unnamed outputs do not depend on what ran before."""
+    with mx.name.NameManager():
+        return _run_all(mx)
+
+
+def _run_all(mx):
     tu = mx.test_utils
     arrays = {}
     records = {"tolerances": _tolerances(tu, mx), "comparisons": _comparisons(tu, mx),

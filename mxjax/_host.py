@@ -62,7 +62,7 @@ def call(fn, result_shapes, *args, error=None):
             _keep(e if error is None else error(e), e)
             raise
 
-    return jax.pure_callback(host, list(result_shapes), *args)
+    return jax.pure_callback(host, list(result_shapes), *args, vmap_method="sequential")
 
 
 def check(fn, *args):

@@ -8,6 +8,7 @@ statistics, which MXNet 1.9.1 updates in the backward pass).
 """
 
 import copy
+import functools
 import os
 
 import jax
@@ -388,6 +389,31 @@ def _shape_tuple(shape):
     if shape is None:
         return ()
     return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+def forward_batch(executor, name, values, is_train=True):
+    """``executor.outputs[0]`` for each of ``values`` (stacked on a new first axis) bound
+    to argument ``name``, every other argument and auxiliary state as bound: one
+    vectorized program (``mx.test_utils.numeric_grad`` runs its many perturbed forwards
+    this way). Returns a numpy array with the batch axis first."""
+    pos = executor._arg_names.index(name)
+    args = [a._data for a in executor.arg_arrays]
+    aux = [a._data for a in executor.aux_arrays]
+    pure, _ = executor._function(bool(is_train), args, aux)
+    key = _random.next_key(concrete=True) if executor._uses_random else _NO_KEY
+    values = jax.device_put(np.asarray(values, dtype=executor.arg_arrays[pos].dtype),
+                            args[pos].devices().pop())
+    return np.asarray(engine.run_compiled(_batched(pure, pos), values, args, aux, key))
+
+
+@functools.lru_cache(maxsize=64)
+def _batched(pure, pos):
+    def first_output(value, args, aux, key):
+        args = list(args)
+        args[pos] = value
+        return pure(args, aux, key)[0][0]
+
+    return jax.jit(jax.vmap(first_output, in_axes=(0, None, None, None)))
 
 
 @jax.jit

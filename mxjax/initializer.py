@@ -55,8 +55,10 @@ def _fill_random(arr, kind, a, b):
     if dt not in _FLOAT_TYPES:
         raise MXNetError(f"random {kind} initialization: output type must be float16, "
                          f"float32 or float64, got {dt.name}")
-    arr[:] = _random_array(kind, a, b, arr.shape, "float64" if dt == _FLOAT_TYPES[2]
+    values = _random_array(kind, a, b, arr.shape, "float64" if dt == _FLOAT_TYPES[2]
                            else "float32")
+    # a sparse array warns when given numpy (MXNet's initializers write NDArrays into it)
+    arr[:] = values if arr.stype == "default" else _nd_array(values, dtype=values.dtype)
 
 
 def _bilinear_kernel(shape):

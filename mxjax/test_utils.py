@@ -6,8 +6,9 @@ checks through the executor (``check_numeric_gradient``, ``check_symbolic_forwar
 ``check_symbolic_backward``, ``check_consistency``), random inputs, and the small
 helpers MXNet's own unit tests import.
 
-mxjax stores every array densely: the sparse generators raise ``NotImplementedError``
-for ``'csr'`` and ``'row_sparse'``. ``download`` fetches ``http(s)://`` and ``file://``
+The sparse generators (``rand_sparse_ndarray``, ``rand_ndarray(..., stype)``,
+``create_sparse_array``) make ``'csr'`` and ``'row_sparse'`` arrays as MXNet's do
+(``mx.nd.sparse``). ``download`` fetches ``http(s)://`` and ``file://``
 URLs and local paths, with a timeout; the dataset helpers (``get_mnist`` & co) read
 files already on disk and never download.
 """

@@ -74,8 +74,9 @@ class _NumpyShared(NDArray):
 
     def _set_data(self, value):
         super()._set_data(value)
-        if self._mirror is not None:
-            np.copyto(self._mirror, np.asarray(self._data))
+        mirror = getattr(self, "_mirror", None)  # unset in an unpickled copy
+        if mirror is not None:
+            np.copyto(mirror, np.asarray(self._data))
 
 
 def from_numpy(ndarray, zero_copy=True, array_cls=NDArray):

@@ -10,6 +10,7 @@ the rows the gradient does not store (weight and states) as they were.
 
 import functools
 
+import jax
 import jax.numpy as jnp
 
 from .. import engine
@@ -25,9 +26,15 @@ def has_sparse(inputs):
 
 
 def infer(spec, attrs, inputs):
-    """The storage rule's outcome for these inputs (None: dense outputs, nothing lazy)."""
+    """The storage rule's outcome for these inputs (None: dense outputs, nothing lazy).
+
+    Inside a traced computation (an executor's or a hybridized block's graph, which JAX
+    differentiates as a whole) outputs stay dense: masking them there would also mask
+    the gradients flowing back through them."""
     rule = spec.infer_storage
     if rule is None or not (has_sparse(inputs) or getattr(rule, "on_dense", False)):
+        return None
+    if any(x is not None and isinstance(x._lazy, jax.core.Tracer) for x in inputs):
         return None
     return rule(attrs, [None if x is None else x.stype for x in inputs],
                 [None if x is None else x.shape for x in inputs])

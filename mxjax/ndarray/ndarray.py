@@ -424,8 +424,11 @@ class NDArray:
             autograd.check_inplace(self, () if self._whole_key(key) else (value,))
         target = self._lazy
         shape, dt = tuple(target.shape), np.dtype(target.dtype)
+        whole = isinstance(key, slice) and key == slice(None) or key is Ellipsis
+        if whole and self._write_host_value(value, shape, dt):
+            return
         value = value._lazy if isinstance(value, NDArray) else jnp.asarray(value)
-        if isinstance(key, slice) and key == slice(None) or key is Ellipsis:
+        if whole:
             if tuple(value.shape) != shape:
                 try:
                     if np.broadcast_shapes(tuple(value.shape), shape) != shape:
@@ -444,6 +447,26 @@ class NDArray:
         bkey = indexing.parse_basic(key, shape)
         self._set_data(engine.call(_set_basic(bkey), ("set_basic", bkey),
                                    [target, value, *bkey.lows])[0])
+
+    _HOST_WRITE_MAX = 1 << 16  # elements
+
+    def _write_host_value(self, value, shape, dt):
+        """``x[:] = 3`` (or a small numpy array) outside captured or traced code: the new
+        contents made with numpy and transferred, so no XLA program is compiled for each
+        new shape. False where the device path is taken instead."""
+        if (isinstance(value, NDArray) or engine.is_capturing() or _tracing.active()
+                or int(np.prod(shape, dtype=np.int64)) > self._HOST_WRITE_MAX):
+            return False
+        host = np.asarray(value)
+        if host.dtype.kind not in "biuf":
+            return False
+        try:
+            contents = np.broadcast_to(host.astype(dt), shape)
+        except ValueError:
+            raise MXNetError(f"__setitem__: value of shape {host.shape} cannot be broadcast "
+                             f"to {shape}") from None
+        self._set_data(jax.device_put(np.ascontiguousarray(contents), self.context.jax_device))
+        return True
 
     def _whole_key(self, key):
         """Whether ``x[key] = v`` overwrites all of ``x`` (MXNet copies then; any other

@@ -259,4 +259,4 @@ def calibrate_entropy(hist, hist_edges, *, num_quantized_bins):
     return jax.pure_callback(
         lambda h, e: _entropy_threshold(h, e, num_quantized_bins), (struct, struct),
         lax.stop_gradient(hist).reshape(-1),
-        lax.stop_gradient(hist_edges).reshape(-1).astype(_F32))
+        lax.stop_gradient(hist_edges).reshape(-1).astype(_F32), vmap_method="sequential")

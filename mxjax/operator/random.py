@@ -295,8 +295,9 @@ def sample_unique_zipfian(*, range_max, shape, key):
                jax.ShapeDtypeStruct((batch,), jnp.int64))
     host = functools.partial(_unique_zipfian_host, range_max=range_max, batch=batch,
                              num_sampled=num_sampled)
-    return tuple(jax.pure_callback(host, structs, jax.random.key_data(key)
-                                   if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) else key))
+    key_data = (jax.random.key_data(key) if jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+                else key)
+    return tuple(jax.pure_callback(host, structs, key_data, vmap_method="sequential"))
 
 
 def _unique_zipfian_host(key, *, range_max, batch, num_sampled):

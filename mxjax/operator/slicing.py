@@ -10,7 +10,9 @@ from .spec import Required, register
 def _slice_key(op, shape, begin, end, step):
     """MXNet's ``slice`` bounds as Python slices: ``None`` entries take the defaults for
     the step's direction, negative bounds count from the end, and out-of-range bounds are
-    clamped."""
+    clamped. A single number is a one-axis bound (MXNet parses it as a 1-tuple)."""
+    begin, end, step = (v if isinstance(v, tuple) or v is None else (v,)
+                        for v in (begin, end, step))
     if len(begin) > len(shape):
         raise MXNetError(f"{op}: begin {begin} has more entries than the input of shape "
                          f"{shape} has axes")

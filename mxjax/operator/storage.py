@@ -115,6 +115,13 @@ def _scalar_rule(name):
     return rule
 
 
+def _quadratic(attrs, stypes, shapes):
+    """quadratic: a*x**2 + b*x + c keeps the storage when c == 0 (f(0) == 0)."""
+    if stypes[0] in (RSP, CSR) and float(attrs["c"]) == 0:
+        return _one(stypes[0], ("same", 0))
+    return None
+
+
 # ---- binary operators ---------------------------------------------------------------------
 def _same_kind(attrs, stypes, shapes):
     """elemwise_add/sub, _maximum, ...: rsp with rsp -> rsp (union of rows); csr with csr ->
@@ -244,7 +251,6 @@ def _cast_storage(attrs, stypes, shapes):
 
 
 # ---- sparse-only operators ------------------------------------------------------------------
-@_on_dense_inputs
 def _retain(attrs, stypes, shapes):
     if stypes[0] != RSP:
         raise _unsupported("_sparse_retain", stypes)
@@ -255,7 +261,6 @@ def _retained_rows(mask, indices):
     return jnp.zeros_like(mask).at[indices.astype(jnp.int64)].set(True, mode="drop")
 
 
-@_on_dense_inputs
 def _square_sum(attrs, stypes, shapes):
     if stypes[0] != RSP:
         raise _unsupported("_square_sum", stypes)
@@ -281,7 +286,6 @@ def _taken_rows(mode):
     return taken
 
 
-@_on_dense_inputs
 def _getnnz(attrs, stypes, shapes):
     if stypes[0] != CSR:
         raise _unsupported("_contrib_getnnz", stypes)
@@ -324,11 +328,10 @@ def _ftrl(attrs, stypes, shapes):
 
 
 def _adagrad_like(name, need_zero_wd):
-    @_on_dense_inputs
     def rule(attrs, stypes, shapes):
         weight, grad, history = stypes[:3]
-        if weight == grad == history == DNS and name != "_sparse_adagrad_update":
-            return None
+        if grad == DNS and weight in (DNS, None) and history in (DNS, None):
+            return None  # MXNet has no dense _sparse_adagrad_update; mxjax computes it
         ok = grad == RSP and weight in (DNS, RSP) and history == weight
         if not ok or (need_zero_wd and attrs.get("wd", 0.0) != 0.0):
             raise _unsupported(name, stypes, {"wd": attrs.get("wd")} if need_zero_wd else None)
@@ -354,7 +357,8 @@ def _rules():
         "broadcast_mul": _broadcast_csr_dns("broadcast_mul"),
         "broadcast_div": _broadcast_csr_dns("broadcast_div"),
         "add_n": _add_n, "dot": _dot, "Embedding": _embedding, "take": _take,
-        "_contrib_getnnz": _getnnz, "slice": _slice, "Concat": _concat,
+        "_contrib_getnnz": _getnnz, "_contrib_quadratic": _quadratic, "slice": _slice,
+        "Concat": _concat,
         "cast_storage": _cast_storage, "_sparse_retain": _retain, "_square_sum": _square_sum,
         "sgd_update": _sgd, "sgd_mom_update": _std_opt(1), "adam_update": _std_opt(2),
         "ftrl_update": _ftrl,

@@ -347,6 +347,13 @@ class Constant(Initializer):
     def _init_weight(self, _, arr):
         arr[:] = self.value
 
+    def dumps(self):
+        """As MXNet: an array value is kept as a nested list in the keyword arguments
+        from here on, so ``json.dumps([name, init._kwargs])`` gives the same text."""
+        if not np.isscalar(self._kwargs["value"]):
+            self._kwargs["value"] = np.asarray(self._kwargs["value"]).tolist()
+        return super().dumps()
+
 
 @register
 class Uniform(Initializer):

@@ -20,7 +20,7 @@ from .base import MXNetError
 from .context import current_context
 from .ndarray import ndarray as _nd
 from .ndarray.ndarray import NDArray
-from .symbol import _cache, _infer, _opinfo, _passes, _run
+from .symbol import _cache, _infer, _passes, _run
 from .util import is_np_shape
 
 __all__ = ["Executor", "simple_bind"]
@@ -83,7 +83,8 @@ class Executor:
         self._uses_random = _passes.uses_random(self._symbol)
         # Without an operator that reads the mode, training and predict forwards are one
         # program: compile it once.
-        self._mode_dependent = any(not n.is_variable() and _passes.reads_mode(n)
+        self._mode_dependent = any(not n.is_variable() and
+                                   n.spec.depends_on_training(n.op_attrs())
                                    for n in self._symbol._nodes())
         diff = self._diff_positions()
         self._backward_nodes = _passes.backward_nodes(
@@ -355,8 +356,7 @@ class Executor:
             if node.is_variable():
                 continue
             if monitor_all:
-                names = _opinfo.monitor_input_names(node.spec, node.op_attrs(),
-                                                    len(node.inputs))
+                names = node.spec.monitor_input_names(node.op_attrs(), len(node.inputs))
                 for name, (child, i, _) in zip(names, node.inputs):
                     if child.is_variable():
                         callback(child.name, value_of[(id(child), i)])

@@ -52,7 +52,7 @@ def _lazy_update(spec, attrs, inputs, before, outputs, grad_pos):
     """Keep the rows the row_sparse gradient does not store: in the weight output and
     in every state the operator updated in place (MXNet's lazy update)."""
     rows = inputs[grad_pos]._structure()
-    for i in spec.mutated_inputs(attrs, len(inputs)):
+    for i in spec.returned_inputs(attrs, len(inputs)):
         x = inputs[i]
         value = engine.call(_select, "sparse_select", [rows, x._lazy, before[i]])[0]
         if isinstance(x, RowSparseNDArray):  # MXNet fills a lazily updated state's rows

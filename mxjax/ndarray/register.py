@@ -105,7 +105,7 @@ class _Call:
         self.attrs = attrs
         self.pure, self.jitted = spec.bind(attrs, n_inputs)
         self.key = (spec.name, spec.static_key(attrs), n_inputs)
-        self.mutated = spec.mutated_inputs(attrs, n_inputs)
+        self.mutated = spec.returned_inputs(attrs, n_inputs)
 
 
 _calls = {}

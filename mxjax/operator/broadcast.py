@@ -128,7 +128,8 @@ def _register_same_shape(key, names):
         _check_dtypes(op, lhs, rhs)
         return kernel(lhs, rhs)
 
-    register(op, inputs=("lhs", "rhs"), aliases=names[1:],
+    register(op, inputs=("lhs", "rhs"), aliases=names[1:], same_shape=True,
+             lists_input_names=True,
              doc=f"Elementwise {key} of two arrays of the same shape.")(same_shape)
 
 
@@ -140,7 +141,7 @@ def _register_broadcast(key, names):
         _check_dtypes(op, lhs, rhs)
         return kernel(lhs, rhs)
 
-    register(op, inputs=("lhs", "rhs"), aliases=names[1:],
+    register(op, inputs=("lhs", "rhs"), aliases=names[1:], lists_input_names=True,
              doc=f"Elementwise {key} of two arrays, broadcasting axes of size 1.")(broadcasting)
 
 
@@ -214,7 +215,8 @@ def broadcast_axis(data, *, axis, size):
     return jnp.broadcast_to(data, tuple(target))
 
 
-@register("broadcast_like", inputs=("lhs", "rhs"), attrs=dict(lhs_axes=None, rhs_axes=None))
+@register("broadcast_like", inputs=("lhs", "rhs"), attrs=dict(lhs_axes=None, rhs_axes=None),
+          lists_input_names=True)
 def broadcast_like(lhs, rhs, *, lhs_axes, rhs_axes):
     """Broadcasts ``lhs`` to the shape of ``rhs`` (or only the given axes of it)."""
     if lhs_axes is None or rhs_axes is None:

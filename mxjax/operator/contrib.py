@@ -15,7 +15,8 @@ from .spec import Required, register
 
 
 @register("_contrib_allclose", inputs=("a", "b"),
-          attrs=dict(rtol=1e-05, atol=1e-08, equal_nan=True))
+          attrs=dict(rtol=1e-05, atol=1e-08, equal_nan=True),
+          differentiable=False, lists_input_names=True)
 def allclose(a, b, *, rtol, atol, equal_nan):
     """1 (uint8, shape ()) when every ``|a - b| <= atol + rtol * |b|``, else 0. NaNs
     compare equal to each other when ``equal_nan``."""
@@ -28,7 +29,8 @@ def allclose(a, b, *, rtol, atol, equal_nan):
     return jnp.all(close).astype(jnp.uint8)
 
 
-@register("_contrib_index_copy", inputs=("old_tensor", "index_vector", "new_tensor"))
+@register("_contrib_index_copy", inputs=("old_tensor", "index_vector", "new_tensor"),
+          lists_input_names=True)
 def index_copy(old_tensor, index_vector, new_tensor):
     """``old_tensor`` with the rows listed in ``index_vector`` replaced by the rows of
     ``new_tensor``."""
@@ -39,7 +41,7 @@ def index_copy(old_tensor, index_vector, new_tensor):
     return old_tensor.at[index_vector.astype(jnp.int32)].set(new_tensor.astype(old_tensor.dtype))
 
 
-@register("_contrib_index_array", attrs=dict(axes=None))
+@register("_contrib_index_array", attrs=dict(axes=None), zero_gradient=True, lists_input_names=True)
 def index_array(data, *, axes):
     """The index of every element: shape ``data.shape + (len(axes),)`` (all axes by
     default), int64."""
@@ -55,7 +57,8 @@ def index_array(data, *, axes):
     return jnp.stack([grids[a % data.ndim] for a in axes], axis=-1)
 
 
-@register("_contrib_arange_like", attrs=dict(start=0.0, step=1.0, repeat=1, ctx="", axis=None))
+@register("_contrib_arange_like", attrs=dict(start=0.0, step=1.0, repeat=1, ctx="", axis=None),
+          zero_gradient=True)
 def arange_like(data, *, start, step, repeat, ctx, axis):
     """``start, start + step, ...`` (each repeated ``repeat`` times) in the shape of
     ``data``, or along its ``axis`` only, in ``data``'s dtype."""
@@ -70,7 +73,7 @@ def arange_like(data, *, start, step, repeat, ctx, axis):
     return jnp.asarray(values.reshape(shape), data.dtype)
 
 
-@register("_contrib_quadratic", attrs=dict(a=0.0, b=0.0, c=0.0))
+@register("_contrib_quadratic", attrs=dict(a=0.0, b=0.0, c=0.0), lists_input_names=True)
 def quadratic(data, *, a, b, c):
     """``a * x**2 + b * x + c`` of each element."""
     a, b, c = (np.float32(v) for v in (a, b, c))
@@ -147,7 +150,7 @@ def _weighted(op, attention, v, batch, heads):
 
 
 @register("_contrib_interleaved_matmul_selfatt_qk", inputs=("queries_keys_values",),
-          attrs=dict(heads=Required))
+          attrs=dict(heads=Required), lists_input_names=True)
 def interleaved_matmul_selfatt_qk(queries_keys_values, *, heads):
     """Self-attention scores ``q . k / sqrt(head_dim)``: (batch * heads, seq, seq)."""
     op = "interleaved_matmul_selfatt_qk"
@@ -156,7 +159,8 @@ def interleaved_matmul_selfatt_qk(queries_keys_values, *, heads):
 
 
 @register("_contrib_interleaved_matmul_selfatt_valatt",
-          inputs=("queries_keys_values", "attention"), attrs=dict(heads=Required))
+          inputs=("queries_keys_values", "attention"), attrs=dict(heads=Required),
+          lists_input_names=True)
 def interleaved_matmul_selfatt_valatt(queries_keys_values, attention, *, heads):
     """Attention-weighted values: (seq, batch, heads * head_dim)."""
     op = "interleaved_matmul_selfatt_valatt"
@@ -165,7 +169,7 @@ def interleaved_matmul_selfatt_valatt(queries_keys_values, attention, *, heads):
 
 
 @register("_contrib_interleaved_matmul_encdec_qk", inputs=("queries", "keys_values"),
-          attrs=dict(heads=Required))
+          attrs=dict(heads=Required), lists_input_names=True)
 def interleaved_matmul_encdec_qk(queries, keys_values, *, heads):
     """Encoder-decoder attention scores: (batch * heads, query_len, key_len)."""
     op = "interleaved_matmul_encdec_qk"
@@ -179,7 +183,7 @@ def interleaved_matmul_encdec_qk(queries, keys_values, *, heads):
 
 
 @register("_contrib_interleaved_matmul_encdec_valatt", inputs=("keys_values", "attention"),
-          attrs=dict(heads=Required))
+          attrs=dict(heads=Required), lists_input_names=True)
 def interleaved_matmul_encdec_valatt(keys_values, attention, *, heads):
     """Encoder-decoder attention-weighted values: (query_len, batch, heads * head_dim)."""
     op = "interleaved_matmul_encdec_valatt"
@@ -191,7 +195,8 @@ def interleaved_matmul_encdec_valatt(keys_values, attention, *, heads):
 # hawkesll
 
 @register("_contrib_hawkesll", inputs=("lda", "alpha", "beta", "state", "lags", "marks",
-                                       "valid_length", "max_time"), num_outputs=2)
+                                       "valid_length", "max_time"), num_outputs=2,
+          output_names=("output", "out_state"), lists_input_names=True)
 def hawkesll(lda, alpha, beta, state, lags, marks, valid_length, max_time):
     """Log likelihood of N marked Hawkes processes with exponential kernels, and their
     states at ``max_time``.

@@ -40,7 +40,8 @@ def _intersection(a, b, fmt):
     return jnp.maximum(w, 0) * jnp.maximum(h, 0)
 
 
-@register("_contrib_box_iou", inputs=("lhs", "rhs"), attrs=dict(format="corner"))
+@register("_contrib_box_iou", inputs=("lhs", "rhs"), attrs=dict(format="corner"),
+          lists_input_names=True)
 def box_iou(lhs, rhs, *, format):  # noqa: A002 - MXNet's argument name
     """Intersection over union of every box in ``lhs`` (..., 4) with every box in ``rhs``
     (..., 4): shape ``lhs.shape[:-1] + rhs.shape[:-1]``."""

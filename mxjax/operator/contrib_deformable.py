@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..base import MXNetError, shape_error
-from .spec import Required, register
+from .spec import Required, register, unless_attr
 
 
 def _pair(op, name, value, default):
@@ -137,7 +137,8 @@ _ATTRS = dict(kernel=Required, stride=(), dilate=(), pad=(), num_filter=Required
 
 
 @register("_contrib_DeformableConvolution", inputs=("data", "offset", "weight", "bias"),
-          attrs=dict(_ATTRS, layout=None), infer_params=_param_shapes)
+          attrs=dict(_ATTRS, layout=None), infer_params=_param_shapes,
+          conditional_inputs={"bias": unless_attr("no_bias")}, lists_input_names=True)
 def deformable_convolution(data, offset, weight, bias, *, workspace, **attrs):
     """Deformable convolution (Dai et al. 2017): each kernel tap samples ``data`` at its
     position plus ``offset`` (N, 2*num_deformable_group*kh*kw, Ho, Wo; (dy, dx) pairs per
@@ -148,7 +149,8 @@ def deformable_convolution(data, offset, weight, bias, *, workspace, **attrs):
 
 @register("_contrib_ModulatedDeformableConvolution",
           inputs=("data", "offset", "mask", "weight", "bias"),
-          attrs=dict(_ATTRS, im2col_step=64, layout=None), infer_params=_param_shapes)
+          attrs=dict(_ATTRS, im2col_step=64, layout=None), infer_params=_param_shapes,
+          conditional_inputs={"bias": unless_attr("no_bias")})
 def modulated_deformable_convolution(data, offset, mask, weight, bias, *, workspace,
                                      im2col_step, **attrs):
     """Modulated deformable convolution (DCNv2): DeformableConvolution whose samples are

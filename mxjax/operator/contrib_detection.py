@@ -37,7 +37,7 @@ def _floats(value):
 
 @register("_contrib_MultiBoxPrior",
           attrs=dict(sizes=(1.0,), ratios=(1.0,), clip=False, steps=(-1.0, -1.0),
-                     offsets=(0.5, 0.5)))
+                     offsets=(0.5, 0.5)), lists_input_names=True)
 def multibox_prior(data, *, sizes, ratios, clip, steps, offsets):
     """Anchor boxes ``(1, H*W*(len(sizes)+len(ratios)-1), 4)`` as ``[xmin, ymin, xmax,
     ymax]`` in fractions of the feature map, centred on every position of ``data``'s
@@ -172,7 +172,8 @@ def _target_one(anchors, labels, cls_pred, *, overlap_threshold, ignore_label,
           attrs=dict(overlap_threshold=0.5, ignore_label=-1.0, negative_mining_ratio=-1.0,
                      negative_mining_thresh=0.5, minimum_negative_samples=0,
                      variances=(0.1, 0.1, 0.2, 0.2)),
-          num_outputs=3)
+          num_outputs=3, output_names=("loc_target", "loc_mask", "cls_target"),
+          zero_gradient=True, lists_input_names=True)
 def multibox_target(anchor, label, cls_pred, *, overlap_threshold, ignore_label,
                     negative_mining_ratio, negative_mining_thresh, minimum_negative_samples,
                     variances):
@@ -259,7 +260,8 @@ def _detect_one(cls_prob, loc_pred, anchors, *, threshold, clip, variances, nms_
 @register("_contrib_MultiBoxDetection",
           inputs=("cls_prob", "loc_pred", "anchor"),
           attrs=dict(clip=True, threshold=0.01, background_id=0, nms_threshold=0.5,
-                     force_suppress=False, variances=(0.1, 0.1, 0.2, 0.2), nms_topk=-1))
+                     force_suppress=False, variances=(0.1, 0.1, 0.2, 0.2), nms_topk=-1),
+          lists_input_names=True)
 def multibox_detection(cls_prob, loc_pred, anchor, *, clip, threshold, background_id,
                        nms_threshold, force_suppress, variances, nms_topk):
     """Decode SSD predictions into ``(B, A, 6)`` rows ``[class, score, xmin, ymin, xmax,
@@ -289,7 +291,7 @@ def multibox_detection(cls_prob, loc_pred, anchor, *, clip, threshold, backgroun
 # box_encode, box_decode
 
 @register("_contrib_box_encode", inputs=("samples", "matches", "anchors", "refs", "means",
-                                         "stds"), num_outputs=2)
+                                         "stds"), num_outputs=2, lists_input_names=True)
 def box_encode(samples, matches, anchors, refs, means, stds):
     """Regression targets ``((ref_center - anchor_center) / anchor_size - mean) / std``
     (log size ratios for width and height) of each anchor against its matched reference
@@ -323,7 +325,8 @@ def box_encode(samples, matches, anchors, refs, means, stds):
 
 
 @register("_contrib_box_decode", inputs=("data", "anchors"),
-          attrs=dict(std0=1.0, std1=1.0, std2=1.0, std3=1.0, clip=-1.0, format="center"))
+          attrs=dict(std0=1.0, std1=1.0, std2=1.0, std3=1.0, clip=-1.0, format="center"),
+          lists_input_names=True)
 def box_decode(data, anchors, *, std0, std1, std2, std3, clip, format):
     """Corner boxes from encoded offsets ``data`` (B, N, 4) and ``anchors`` (1, N, 4) in
     ``format`` 'corner' or 'center'; width/height offsets are clipped at ``clip`` (when

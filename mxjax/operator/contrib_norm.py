@@ -12,6 +12,7 @@ from jax import lax
 
 from .. import engine
 from ..base import MXNetError, shape_error
+from .norm import BATCH_NORM_GRAPH
 from .spec import Required, register
 
 
@@ -51,7 +52,8 @@ def _update_running_stats(attrs, inputs, outputs):  # noqa: ARG001
           attrs=dict(eps=1e-3, momentum=0.9, fix_gamma=True, use_global_stats=False,
                      output_mean_var=False, ndev=1, key=Required),
           training=True, infer_params=_param_shapes, on_backward=_update_running_stats,
-          num_outputs=lambda attrs: 3 if attrs["output_mean_var"] else 1)
+          num_outputs=lambda attrs: 3 if attrs["output_mean_var"] else 1, total_outputs=3,
+          **BATCH_NORM_GRAPH)
 def sync_batch_norm(data, gamma, beta, moving_mean, moving_var, *, eps, momentum, fix_gamma,
                     use_global_stats, output_mean_var, ndev, key, _training):
     """Batch normalisation over axis 1 with statistics synchronised over ``ndev``

@@ -13,7 +13,7 @@ from jax import lax
 
 from ..base import MXNetError, shape_error
 from .greedy_nms import greedy_nms
-from .spec import Required, register
+from .spec import Required, register, unless_attr
 
 _F32, _F64 = np.float32, np.float64
 
@@ -165,8 +165,13 @@ def _proposal_outputs(attrs):
     return 2 if attrs["output_score"] else 1
 
 
+# MXNet's backward of the proposal operators reads no head gradient and writes zeros.
+_PROPOSAL_GRAPH = dict(total_outputs=2, output_names=("output", "score"), zero_gradient=True,
+                       lists_input_names=True)
+
+
 @register("_contrib_Proposal", inputs=("cls_prob", "bbox_pred", "im_info"),
-          attrs=_PROPOSAL_ATTRS, num_outputs=_proposal_outputs)
+          attrs=_PROPOSAL_ATTRS, num_outputs=_proposal_outputs, **_PROPOSAL_GRAPH)
 def proposal(cls_prob, bbox_pred, im_info, **attrs):
     """Region proposals of an RPN for one image: anchors moved by ``bbox_pred``, clipped,
     filtered by size, sorted by foreground score and thinned by NMS, as
@@ -180,7 +185,7 @@ def proposal(cls_prob, bbox_pred, im_info, **attrs):
 
 
 @register("_contrib_MultiProposal", inputs=("cls_prob", "bbox_pred", "im_info"),
-          attrs=_PROPOSAL_ATTRS, num_outputs=_proposal_outputs)
+          attrs=_PROPOSAL_ATTRS, num_outputs=_proposal_outputs, **_PROPOSAL_GRAPH)
 def multi_proposal(cls_prob, bbox_pred, im_info, **attrs):
     """Proposal for a batch of images: ``(batch * rpn_post_nms_top_n, 5)`` rows."""
     return _proposal("MultiProposal", cls_prob, bbox_pred, im_info, **attrs)
@@ -203,7 +208,7 @@ def _group_of(pooled, group_size, dtype):
 
 @register("_contrib_PSROIPooling", inputs=("data", "rois"),
           attrs=dict(spatial_scale=Required, output_dim=Required, pooled_size=Required,
-                     group_size=0))
+                     group_size=0), lists_input_names=True)
 def psroi_pooling(data, rois, *, spatial_scale, output_dim, pooled_size, group_size):
     """Position-sensitive ROI average pooling (R-FCN): bin ``(ph, pw)`` of output channel
     ``d`` averages input channel ``(d * G + gh) * G + gw`` over the bin's cells.
@@ -277,7 +282,9 @@ def _straight_through(x, clipped):
 @register("_contrib_DeformablePSROIPooling", inputs=("data", "rois", "trans"),
           attrs=dict(spatial_scale=Required, output_dim=Required, group_size=Required,
                      pooled_size=Required, part_size=0, sample_per_part=1, trans_std=0.0,
-                     no_trans=False))
+                     no_trans=False),
+          conditional_inputs={"trans": unless_attr("no_trans")}, total_outputs=2,
+          output_names=("output",), lists_input_names=True)
 def deformable_psroi_pooling(data, rois, trans, *, spatial_scale, output_dim, group_size,
                              pooled_size, part_size, sample_per_part, trans_std, no_trans):
     """Deformable position-sensitive ROI pooling: PSROIPooling whose bins move by
@@ -375,7 +382,8 @@ def _no_gradient(op):
 
 
 @register("_contrib_RROIAlign", inputs=("data", "rois"),
-          attrs=dict(pooled_size=Required, spatial_scale=Required, sampling_ratio=-1))
+          attrs=dict(pooled_size=Required, spatial_scale=Required, sampling_ratio=-1),
+          lists_input_names=True)
 def rroi_align(data, rois, *, pooled_size, spatial_scale, sampling_ratio):
     """Rotated ROI Align: ``rois`` rows ``[batch_index, center_x, center_y, width, height,
     angle_degrees]``; each bin averages a grid of bilinear samples of the rotated box

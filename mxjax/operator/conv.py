@@ -9,7 +9,7 @@ import numpy as np
 from jax import lax
 
 from ..base import MXNetError, shape_error
-from .spec import Required, register
+from .spec import Required, register, unless_attr
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 
@@ -127,12 +127,13 @@ def _conv_weight_shape(geo, channels, num_filter, num_group):
 
 _COMMON = dict(kernel=Required, stride=(), dilate=(), pad=())
 _CUDNN = dict(cudnn_tune=None, cudnn_off=False, layout=None)
+_GRAPH = dict(conditional_inputs={"bias": unless_attr("no_bias")}, lists_input_names=True)
 
 
 @register("Convolution", inputs=("data", "weight", "bias"),
           attrs=dict(_COMMON, num_filter=Required, num_group=1, workspace=1024,
                      no_bias=False, **_CUDNN),
-          infer_params=_param_shapes(_conv_weight_shape))
+          infer_params=_param_shapes(_conv_weight_shape), **_GRAPH)
 def convolution(data, weight, bias, *, kernel, stride, dilate, pad, num_filter, num_group,
                 workspace, no_bias, cudnn_tune, cudnn_off, layout):
     """N-D convolution (cross-correlation) with optional groups, dilation and padding."""
@@ -167,7 +168,7 @@ def convolution(data, weight, bias, *, kernel, stride, dilate, pad, num_filter, 
 register("Convolution_v1", inputs=("data", "weight", "bias"),
          attrs=dict(_COMMON, num_filter=Required, num_group=1, workspace=1024, no_bias=False,
                     **_CUDNN),
-         infer_params=_param_shapes(_conv_weight_shape))(convolution)
+         infer_params=_param_shapes(_conv_weight_shape), **_GRAPH)(convolution)
 
 
 # ---------------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def _deconv_pads(geo, sizes, adj, target_shape):
 @register("Deconvolution", inputs=("data", "weight", "bias"),
           attrs=dict(_COMMON, adj=(), target_shape=(), num_filter=Required, num_group=1,
                      workspace=512, no_bias=True, **_CUDNN),
-          infer_params=_param_shapes(_deconv_weight_shape))
+          infer_params=_param_shapes(_deconv_weight_shape), **_GRAPH)
 def deconvolution(data, weight, bias, *, kernel, stride, dilate, pad, adj, target_shape,
                   num_filter, num_group, workspace, no_bias, cudnn_tune, cudnn_off, layout):
     """Transposed convolution: the gradient of Convolution with respect to its input."""
@@ -239,7 +240,7 @@ def _im2col(data, geo):
     return patches.reshape(patches.shape[0], patches.shape[1], -1)
 
 
-@register("im2col", attrs=dict(_COMMON))
+@register("im2col", attrs=dict(_COMMON), lists_input_names=True)
 def im2col(data, *, kernel, stride, dilate, pad):
     """Sliding windows of (N, C, *spatial) data as columns: shape (N, C * prod(kernel), L),
     L the number of window positions; the column axis runs over C, then the kernel."""
@@ -247,7 +248,7 @@ def im2col(data, *, kernel, stride, dilate, pad):
     return _im2col(data, geo)
 
 
-@register("col2im", attrs=dict(output_size=Required, **_COMMON))
+@register("col2im", attrs=dict(output_size=Required, **_COMMON), lists_input_names=True)
 def col2im(data, *, output_size, kernel, stride, dilate, pad):
     """The inverse layout of ``im2col``: columns (N, C * prod(kernel), L) summed back into
     an (N, C, *output_size) image (overlapping windows add up)."""

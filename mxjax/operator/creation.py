@@ -55,11 +55,11 @@ def eye(*, N, M, k, dtype):
     return jnp.eye(N, M or N, k, dtype=dtype)
 
 
-@register("zeros_like")
+@register("zeros_like", zero_gradient=True)
 def zeros_like(data):
     return jnp.zeros_like(data)
 
 
-@register("ones_like")
+@register("ones_like", zero_gradient=True)
 def ones_like(data):
     return jnp.ones_like(data)

@@ -385,7 +385,8 @@ def _run(operator, is_train):
     outputs_for=lambda attrs: _prop(attrs).outputs,
     num_outputs=lambda attrs: len(_prop(attrs).outputs),
     mutate=lambda attrs, n: _prop(attrs).aux_positions(),
-    infer_params=_input_shapes, extra_attrs=_extra_attrs, arg_types=dict(op_type="string"))
+    infer_params=_input_shapes, extra_attrs=_extra_attrs, arg_types=dict(op_type="string"),
+    stateful=True, lists_input_names=True)
 def custom(*inputs, op_type, _training=False, **kwargs):
     """Apply the custom operator registered as ``op_type`` (``mx.operator.register``) to
     its arguments followed by its auxiliary states; other keyword arguments are passed,

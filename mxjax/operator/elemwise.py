@@ -15,6 +15,7 @@ import numpy as np
 from jax import lax
 
 from ..base import MXNetError, shape_error
+from .shape_rules import merge_partial
 from .spec import Required, register
 
 __all__ = ["in_float", "abs_zero_grad", "is_int"]
@@ -97,7 +98,6 @@ _EXACT = {
     "negative": (jnp.negative, "Numerical negative of each element."),
     "square": (jnp.square, "Square of each element."),
     "relu": (_relu, "Rectified linear unit ``max(x, 0)`` of each element."),
-    "logical_not": (lambda x: (x == 0).astype(x.dtype), "Logical NOT: 1 where x is 0, else 0."),
 }
 
 # Integers are already whole: returned unchanged.
@@ -112,19 +112,23 @@ _ROUNDING = {
 }
 
 
-def _register_unary(name, fn, doc):
+def _register_unary(name, fn, doc, **options):
     def unary(data):
         return fn(data)
 
-    register(name, doc=doc)(unary)
+    register(name, doc=doc, **options)(unary)
 
 
 for _name, (_fn, _doc) in _FLOAT_MATH.items():
     _register_unary(_name, functools.partial(in_float, _fn), _doc)
 for _name, (_fn, _doc) in _EXACT.items():
     _register_unary(_name, _fn, _doc)
+# MXNet passes no gradient through logical_not and the rounding operators.
+_register_unary("logical_not", lambda x: (x == 0).astype(x.dtype),
+                "Logical NOT: 1 where x is 0, else 0.", zero_gradient=True)
 for _name, (_fn, _doc) in _ROUNDING.items():
-    _register_unary(_name, lambda x, fn=_fn: x if is_int(x) else in_float(fn, x), _doc)
+    _register_unary(_name, lambda x, fn=_fn: x if is_int(x) else in_float(fn, x), _doc,
+                    zero_gradient=True)
 
 
 @register("hard_sigmoid", attrs=dict(alpha=0.2, beta=0.5))
@@ -146,13 +150,14 @@ def copy(data):
     return data
 
 
-@register("_identity_with_attr_like_rhs", inputs=("lhs", "rhs"))
+@register("_identity_with_attr_like_rhs", inputs=("lhs", "rhs"), same_shape=True,
+          lists_input_names=True)
 def identity_with_attr_like_rhs(lhs, rhs):  # noqa: ARG001 - rhs only lends its shape
     """``lhs`` unchanged; shape inference gives ``lhs`` the shape of ``rhs``."""
     return lhs
 
 
-@register("BlockGrad", aliases=("stop_gradient",))
+@register("BlockGrad", aliases=("stop_gradient",), zero_gradient=True)
 def block_grad(data):
     """The input unchanged, with no gradient flowing back through it."""
     return lax.stop_gradient(data)
@@ -223,7 +228,7 @@ def _amp_multicast_dtype(dtypes, cast_narrow):
 
 @register("amp_multicast", inputs=("data",), variadic=True,
           attrs=dict(num_outputs=Required, cast_narrow=False),
-          num_outputs=lambda attrs: attrs["num_outputs"])
+          num_outputs=lambda attrs: attrs["num_outputs"], lists_input_names=True)
 def amp_multicast(*data, num_outputs, cast_narrow):
     """Casts every float16/float32 input to the widest (or, with ``cast_narrow``, the
     narrowest) float type among the inputs; other dtypes pass unchanged."""
@@ -256,7 +261,20 @@ def smooth_l1(data, *, scalar):
     return in_float(fn, data)
 
 
-@register("where", inputs=("condition", "x", "y"))
+def _where_shapes(known, attrs, out):  # noqa: ARG001
+    """MXNet's ``where`` (only once the condition is known): x, y and the output have one
+    shape, the condition too unless it is 1-D (one value per row)."""
+    merged = functools.reduce(merge_partial, [known.get("x"), known.get("y"), out])
+    if merged is None:
+        return {}
+    result = {"x": merged, "y": merged}
+    if len(known["condition"]) == len(merged):
+        result["condition"] = merged
+    return result
+
+
+@register("where", inputs=("condition", "x", "y"), shape_needs_known="condition",
+          infer_from_output=_where_shapes, lists_input_names=True)
 def where(condition, x, y):
     """Elements of ``x`` where ``condition`` is nonzero, else of ``y``.
 
@@ -274,7 +292,8 @@ def where(condition, x, y):
     return jnp.where(condition != 0, x, y)
 
 
-@register("add_n", aliases=("ElementWiseSum",), inputs=("args",), variadic=True)
+@register("add_n", aliases=("ElementWiseSum",), inputs=("args",), variadic=True,
+          same_shape=True, lists_input_names=True)
 def add_n(*args):
     """Elementwise sum of all inputs (same shape and dtype)."""
     if not args:

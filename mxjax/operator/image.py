@@ -370,7 +370,7 @@ def _hwc_or_nhwc(op, data):
                          f"or (N, height, width, channels), got {data.shape}")
 
 
-@register("_image_to_tensor")
+@register("_image_to_tensor", lists_input_names=True)
 def to_tensor(data):
     """(H, W, C) or (N, H, W, C) values in [0, 255] -> float32 (C, H, W) or (N, C, H, W)
     in [0, 1]."""
@@ -386,7 +386,8 @@ def _per_channel(op, name, value, channels, shape):
     return np.broadcast_to(np.asarray(value, np.float32), (channels,))
 
 
-@register("_image_normalize", attrs=dict(mean=(0.0, 0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0, 1.0)))
+@register("_image_normalize", attrs=dict(mean=(0.0, 0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0, 1.0)),
+          lists_input_names=True)
 def normalize(data, *, mean, std):
     """``(data - mean) / std`` per channel of a (C, H, W) or (N, C, H, W) tensor."""
     op = "_image_normalize"

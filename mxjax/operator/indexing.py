@@ -50,7 +50,7 @@ def _check_axis(op, axis, ndim):
     return axis % ndim
 
 
-@register("take", inputs=("a", "indices"), attrs=dict(axis=0, mode="clip"))
+@register("take", inputs=("a", "indices"), attrs=dict(axis=0, mode="clip"), lists_input_names=True)
 def take(a, indices, *, axis, mode):
     """Gather slices of ``a`` along ``axis`` at the given indices."""
     axis = _check_axis("take", axis, a.ndim)
@@ -61,7 +61,7 @@ def take(a, indices, *, axis, mode):
                     mode="clip")
 
 
-@register("batch_take", inputs=("a", "indices"))
+@register("batch_take", inputs=("a", "indices"), differentiable=False, lists_input_names=True)
 def batch_take(a, indices):
     """Pick one element per row of ``a`` (rows along the last axis; indices clipped)."""
     if indices.dtype != jnp.int32:
@@ -75,7 +75,7 @@ def batch_take(a, indices):
 
 
 @register("pick", aliases=("choose_element_0index",), inputs=("data", "index"),
-          attrs=dict(axis=-1, keepdims=False, mode="clip"))
+          attrs=dict(axis=-1, keepdims=False, mode="clip"), lists_input_names=True)
 def pick(data, index, *, axis, keepdims, mode):
     """Pick one element along ``axis`` for every position of the other axes."""
     if axis is None:
@@ -100,7 +100,8 @@ def _cast_value(value, dtype):
 
 
 @register("one_hot", inputs=("indices",),
-          attrs=dict(depth=Required, on_value=1.0, off_value=0.0, dtype="float32"))
+          attrs=dict(depth=Required, on_value=1.0, off_value=0.0, dtype="float32"),
+          lists_input_names=True)
 def one_hot(indices, *, depth, on_value, off_value, dtype):
     """Expand indices into one-hot vectors of length ``depth`` (out-of-range: all off)."""
     dt = jnp.dtype(dtype)
@@ -129,7 +130,7 @@ def _gather_nd_bounds(indices, shape):
                              f"with size {size}")
 
 
-@register("gather_nd", inputs=("data", "indices"))
+@register("gather_nd", inputs=("data", "indices"), lists_input_names=True)
 def gather_nd(data, indices):
     """``out[y..., x...] = data[indices[0, y...], ..., indices[M-1, y...], x...]``.
 
@@ -155,7 +156,8 @@ def _scatter_jvp(shape, primals, tangents):
 
 
 
-@register("scatter_nd", inputs=("data", "indices"), attrs=dict(shape=Required))
+@register("scatter_nd", inputs=("data", "indices"), attrs=dict(shape=Required),
+          lists_input_names=True)
 def scatter_nd(data, indices, *, shape):
     """Write ``data`` into a zero array of ``shape`` at the positions in ``indices``."""
     shape = tuple(shape)
@@ -176,7 +178,8 @@ def _index_shape(op, shape):
     return shape
 
 
-@register("_ravel_multi_index", aliases=("ravel_multi_index",), attrs=dict(shape=None))
+@register("_ravel_multi_index", aliases=("ravel_multi_index",), attrs=dict(shape=None),
+          lists_input_names=True)
 def ravel_multi_index(data, *, shape):
     """Flat indices into an array of ``shape`` from the (ndim, N) coordinates in ``data``."""
     shape = _index_shape("ravel_multi_index", shape)
@@ -190,7 +193,8 @@ def ravel_multi_index(data, *, shape):
     return flat.astype(data.dtype)
 
 
-@register("_unravel_index", aliases=("unravel_index",), attrs=dict(shape=None))
+@register("_unravel_index", aliases=("unravel_index",), attrs=dict(shape=None),
+          lists_input_names=True)
 def unravel_index(data, *, shape):
     """The (ndim, N) coordinates in an array of ``shape`` of the N flat indices in
     ``data``; the first coordinate is not wrapped."""

@@ -19,7 +19,8 @@ from .spec import register
 
 def _linalg(name, **options):
     """Register ``_linalg_<name>`` with its alias ``linalg_<name>``, as MXNet does."""
-    return register(f"_linalg_{name}", aliases=(f"linalg_{name}",), **options)
+    return register(f"_linalg_{name}", aliases=(f"linalg_{name}",), **options,
+                    lists_input_names=True)
 
 
 def _check_float(op, *arrays):
@@ -195,14 +196,14 @@ def inverse(A):
     return jnp.linalg.inv(A)
 
 
-@_linalg("det", inputs=("A",))
+@_linalg("det", inputs=("A",), total_outputs=3)
 def det(A):
     """Determinant of each square matrix."""
     _matrices("linalg.det", A)
     return _per_matrix(A, jnp.linalg.det(A))
 
 
-@_linalg("slogdet", inputs=("A",), num_outputs=2)
+@_linalg("slogdet", inputs=("A",), num_outputs=2, total_outputs=4)
 def slogdet(A):
     """Sign and log of the absolute value of each determinant."""
     _matrices("linalg.slogdet", A)
@@ -228,7 +229,7 @@ def _syevd_signs(u):
     return jnp.where(pivot < 0, -1, 1).astype(u.dtype)
 
 
-@register("_linalg_syevd", inputs=("A",), num_outputs=2)
+@register("_linalg_syevd", inputs=("A",), num_outputs=2, lists_input_names=True)
 def syevd(A):
     """Symmetric eigendecomposition ``A = U.T @ diag(L) @ U`` (rows of U, L ascending)."""
     _matrices("linalg.syevd", A)

@@ -14,7 +14,7 @@ from jax import lax
 
 from .. import engine
 from ..base import MXNetError, shape_error
-from .spec import register
+from .spec import if_attr, register
 
 
 def _compute_dtype(x):
@@ -69,10 +69,21 @@ def _softmax_out_bwd(cfg, res, g):
 _softmax_out.defvjp(_softmax_out_fwd, _softmax_out_bwd)
 
 
+def _softmax_label_shape(shapes, attrs):
+    """SoftmaxOutput's label: one class index per prediction."""
+    data = shapes["data"]
+    if shapes.get("label") is not None or data is None:
+        return {}
+    if attrs["multi_output"]:
+        return {"label": (data[0], *data[2:])}
+    return {"label": tuple(data[:-1])}
+
+
 @register("SoftmaxOutput", inputs=("data", "label"), aliases=("Softmax",),
           attrs=dict(grad_scale=1.0, ignore_label=-1.0, multi_output=False, use_ignore=False,
                      preserve_shape=False, normalization="null", out_grad=False,
-                     smooth_alpha=0.0))
+                     smooth_alpha=0.0),
+          infer_params=_softmax_label_shape, lists_input_names=True)
 def softmax_output(data, label, *, grad_scale, ignore_label, multi_output, use_ignore,
                    preserve_shape, normalization, out_grad, smooth_alpha):
     """Softmax whose backward is the cross-entropy gradient ``(p - onehot(label)) * scale``."""
@@ -152,10 +163,22 @@ _REGRESSIONS = {
                                  jax.nn.sigmoid, lambda out, label: out - label),
 }
 
+
+def _regression_label_shape(shapes, attrs):  # noqa: ARG001
+    """A regression output's label: the data's shape, or ``(N,)`` for data ``(N, 1)``."""
+    data = shapes["data"]
+    if shapes.get("label") is not None or data is None:
+        return {}
+    if len(data) == 2 and data[1] == 1:
+        return {"label": (data[0],)}
+    return {"label": tuple(data)}
+
+
 for _name, (_doc, _forward, _gradient) in _REGRESSIONS.items():
     # MXNet parses the regression outputs' parameters leniently: unknown keywords pass.
     register(_name, inputs=("data", "label"), attrs=dict(grad_scale=1.0), doc=_doc,
-             ignores_unknown_keywords=True)(_regression(_name, _forward, _gradient))
+             ignores_unknown_keywords=True, infer_params=_regression_label_shape,
+             lists_input_names=True)(_regression(_name, _forward, _gradient))
 
 
 # ---------------------------------------------------------------------------------------
@@ -186,7 +209,8 @@ _svm.defvjp(lambda cfg, data, label: (data, (data, label)),
 
 
 @register("SVMOutput", inputs=("data", "label"),
-          attrs=dict(margin=1.0, regularization_coefficient=1.0, use_linear=False))
+          attrs=dict(margin=1.0, regularization_coefficient=1.0, use_linear=False),
+          lists_input_names=True)
 def svm_output(data, label, *, margin, regularization_coefficient, use_linear):
     """Identity forward; backward gives the L2 (or, with ``use_linear``, L1) SVM loss
     gradient for the class indices in ``label``, ignoring the head gradient."""
@@ -215,7 +239,8 @@ def _make_loss_bwd(cfg, data, g):
 _make_loss.defvjp(lambda cfg, data: (data, data), _make_loss_bwd)
 
 
-@register("MakeLoss", attrs=dict(grad_scale=1.0, valid_thresh=0.0, normalization="null"))
+@register("MakeLoss", attrs=dict(grad_scale=1.0, valid_thresh=0.0, normalization="null"),
+          lists_input_names=True)
 def make_loss_layer(data, *, grad_scale, valid_thresh, normalization):
     """Identity forward; backward gives ``grad_scale`` (divided by the batch size, or by the
     count of elements above ``valid_thresh``), ignoring the head gradient."""
@@ -263,7 +288,9 @@ def _kl_param_shapes(shapes, attrs):  # noqa: ARG001
 
 @register("IdentityAttachKLSparseReg", inputs=("data", "moving_avg"),
           attrs=dict(sparseness_target=0.1, penalty=0.001, momentum=0.9),
-          infer_params=_kl_param_shapes, on_backward=_kl_sparse_hook)
+          infer_params=_kl_param_shapes, on_backward=_kl_sparse_hook,
+          mutate=(1,), returns_mutated=False, input_init={1: '["zero", {}]'},
+          lists_input_names=True)
 def identity_attach_kl_sparse_reg(data, moving_avg, *, sparseness_target, penalty, momentum):
     """Identity forward; backward adds the gradient of a KL-divergence sparseness penalty
     between ``sparseness_target`` and the moving average of each (sigmoid) activation.
@@ -283,7 +310,7 @@ def identity_attach_kl_sparse_reg(data, moving_avg, *, sparseness_target, penalt
 # ---------------------------------------------------------------------------------------
 # softmax_cross_entropy
 
-@register("softmax_cross_entropy", inputs=("data", "label"))
+@register("softmax_cross_entropy", inputs=("data", "label"), lists_input_names=True)
 def softmax_cross_entropy(data, label):
     """Cross-entropy of ``softmax(data)`` (classes on axis 1) with integer labels, summed
     over the batch: shape (1,)."""
@@ -308,7 +335,10 @@ def _label_lengths(label, padding):
 
 @register("CTCLoss", inputs=("data", "label", "data_lengths", "label_lengths"),
           aliases=("ctc_loss", "_contrib_CTCLoss", "_contrib_ctc_loss"),
-          attrs=dict(use_data_lengths=False, use_label_lengths=False, blank_label="first"))
+          attrs=dict(use_data_lengths=False, use_label_lengths=False, blank_label="first"),
+          conditional_inputs={"data_lengths": if_attr("use_data_lengths"),
+                              "label_lengths": if_attr("use_label_lengths")},
+          total_outputs=2, lists_input_names=True)
 def ctc_loss(data, label, data_lengths, label_lengths, *, use_data_lengths,
              use_label_lengths, blank_label):
     """Connectionist temporal classification loss of (T, N, C) activations, per sample.

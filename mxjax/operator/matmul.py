@@ -20,7 +20,7 @@ def _mismatch(op, lhs, rhs, transpose_a, transpose_b):
                       f"transpose_b={transpose_b})")
 
 
-@register("dot", inputs=("lhs", "rhs"), attrs=_ATTRS)
+@register("dot", inputs=("lhs", "rhs"), attrs=_ATTRS, lists_input_names=True)
 def dot(lhs, rhs, *, transpose_a, transpose_b, forward_stype):
     """Tensor product: the last (first, if transposed) axis of lhs with the first (last)
     axis of rhs."""
@@ -46,7 +46,7 @@ def dot(lhs, rhs, *, transpose_a, transpose_b, forward_stype):
     return jnp.matmul(a, b).reshape(out_shape)
 
 
-@register("batch_dot", inputs=("lhs", "rhs"), attrs=_ATTRS)
+@register("batch_dot", inputs=("lhs", "rhs"), attrs=_ATTRS, lists_input_names=True)
 def batch_dot(lhs, rhs, *, transpose_a, transpose_b, forward_stype):
     """Matrix product of the last two axes, batched over the leading axes (N >= 3)."""
     _same_dtype("batch_dot", lhs, rhs)
@@ -60,7 +60,8 @@ def batch_dot(lhs, rhs, *, transpose_a, transpose_b, forward_stype):
     return jnp.matmul(a, b)
 
 
-@register("khatri_rao", inputs=("args",), variadic=True)
+@register("khatri_rao", inputs=("args",), variadic=True,
+          differentiable=False, lists_input_names=True)
 def khatri_rao(*args):
     """Column-wise Kronecker product of matrices with equal column counts: row
     ``(i_1, ..., i_n)`` (first index most significant) of column ``j`` is

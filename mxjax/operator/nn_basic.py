@@ -7,7 +7,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ..base import MXNetError, shape_error
-from .spec import Required, choices_type, register
+from .spec import Required, choices_type, register, unless_attr
 
 # MXNet's SELU constants (mshadow_op.h), and 1/sqrt(2) for the erf form of GELU.
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -44,7 +44,8 @@ def _fc_param_shapes(shapes, attrs):
 
 @register("FullyConnected", inputs=("data", "weight", "bias"),
           attrs=dict(num_hidden=Required, no_bias=False, flatten=True),
-          infer_params=_fc_param_shapes)
+          infer_params=_fc_param_shapes, conditional_inputs={"bias": unless_attr("no_bias")},
+          lists_input_names=True)
 def fully_connected(data, weight, bias, *, num_hidden, no_bias, flatten):
     """Affine map ``data @ weight.T + bias`` over the flattened (or last) axis."""
     units = _fc_in_units(data.shape, flatten)
@@ -145,7 +146,10 @@ _LEAKY_TYPES = ("leaky", "prelu", "rrelu", "elu", "selu", "gelu")
 @register("LeakyReLU", inputs=("data", "gamma"),
           attrs=dict(act_type="leaky", slope=0.25, lower_bound=0.125, upper_bound=0.334),
           infer_params=_leaky_param_shapes, random=True, training=True,
-          num_outputs=lambda attrs: 2 if attrs["act_type"] == "rrelu" else 1)
+          num_outputs=lambda attrs: 2 if attrs["act_type"] == "rrelu" else 1,
+          conditional_inputs={"gamma": lambda attrs: attrs["act_type"] == "prelu"},
+          input_init={1: '["Constant", {"value": 0.25}]'}, output_names=("output", "mask"),
+          lists_input_names=True)
 def leaky_relu(data, gamma, *, act_type, slope, lower_bound, upper_bound, key, _training):
     """Leaky rectifiers and friends: leaky, prelu, rrelu, elu, selu, gelu.
 
@@ -175,7 +179,8 @@ def leaky_relu(data, gamma, *, act_type, slope, lower_bound, upper_bound, key, _
 # Dropout
 
 @register("Dropout", attrs=dict(p=0.5, mode="training", axes=(), cudnn_off=False),
-          random=True, training=True)
+          random=True, training=True, total_outputs=2, output_names=("output",),
+          lists_input_names=True)
 def dropout(data, *, p, mode, axes, cudnn_off, key, _training):
     """Zero elements with probability ``p`` and scale the rest by ``1/(1-p)``."""
     _choice("Dropout", "mode", mode, ("training", "always"))
@@ -202,7 +207,8 @@ def _embedding_param_shapes(shapes, attrs):
 @register("Embedding", inputs=("data", "weight"),
           attrs=dict(input_dim=Required, output_dim=Required, dtype="float32",
                      sparse_grad=False),
-          infer_params=_embedding_param_shapes)
+          infer_params=_embedding_param_shapes,
+          input_dtypes={"weight": lambda dtype, attrs: attrs["dtype"]}, lists_input_names=True)
 def embedding(data, weight, *, input_dim, output_dim, dtype, sparse_grad):
     """Look up rows of ``weight`` at the (integer-valued) indices in ``data``."""
     _check_shape("Embedding", "weight", weight, (input_dim, output_dim),

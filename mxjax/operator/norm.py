@@ -107,16 +107,31 @@ def _bn_running_bwd(axes, res, g):
 _bn_running.defvjp(_bn_running_fwd, _bn_running_bwd)
 
 
+# A batch normalisation in MXNet's graph: the running statistics (inputs 3 and 4) are
+# auxiliary states, written at backward and started at zero and one; the saved batch mean
+# and variance are hidden outputs.
+BATCH_NORM_GRAPH = dict(mutate=(3, 4), returns_mutated=False,
+                        input_init={3: '["zero", {}]', 4: '["one", {}]'},
+                        output_names=("output", "mean", "var"), lists_input_names=True)
+
+
+def _bn_param_dtype(dtype, attrs):  # noqa: ARG001
+    return "float32" if dtype == "float16" else dtype  # float16 data, float32 statistics
+
+
 _BATCH_NORM_SPEC = dict(
     inputs=("data", "gamma", "beta", "moving_mean", "moving_var"),
     attrs=dict(eps=1e-3, momentum=0.9, fix_gamma=True, use_global_stats=False,
                output_mean_var=False, axis=1, cudnn_off=False, min_calib_range=None,
                max_calib_range=None),
     training=True, infer_params=_bn_param_shapes, on_backward=_bn_backward_hook,
-    num_outputs=lambda attrs: 3 if attrs["output_mean_var"] else 1)
+    num_outputs=lambda attrs: 3 if attrs["output_mean_var"] else 1,
+    input_dtypes=dict.fromkeys(("gamma", "beta", "moving_mean", "moving_var"),
+                               _bn_param_dtype),
+    **BATCH_NORM_GRAPH)
 
 
-@register("BatchNorm", **_BATCH_NORM_SPEC)
+@register("BatchNorm", total_outputs=3, **_BATCH_NORM_SPEC)
 def batch_norm(data, gamma, beta, moving_mean, moving_var, *, eps, momentum, fix_gamma,
                use_global_stats, output_mean_var, axis, cudnn_off, min_calib_range,
                max_calib_range, _training):
@@ -151,7 +166,7 @@ def batch_norm(data, gamma, beta, moving_mean, moving_var, *, eps, momentum, fix
     return out
 
 
-@register("_contrib_BatchNormWithReLU", **_BATCH_NORM_SPEC)
+@register("_contrib_BatchNormWithReLU", total_outputs=4, **_BATCH_NORM_SPEC)
 def batch_norm_with_relu(data, gamma, beta, moving_mean, moving_var, **attrs):
     """BatchNorm followed by relu (relu'(0) = 0), as one operator."""
     result = batch_norm(data, gamma, beta, moving_mean, moving_var, **attrs)
@@ -172,7 +187,8 @@ def _bn_v1_param_shapes(shapes, attrs):
           attrs=dict(eps=1e-3, momentum=0.9, fix_gamma=True, use_global_stats=False,
                      output_mean_var=False),
           training=True, infer_params=_bn_v1_param_shapes, on_backward=_bn_v1_hook,
-          num_outputs=lambda attrs: 3 if attrs["output_mean_var"] else 1)
+          num_outputs=lambda attrs: 3 if attrs["output_mean_var"] else 1, total_outputs=3,
+          **BATCH_NORM_GRAPH)
 def batch_norm_v1(data, gamma, beta, moving_mean, moving_var, *, eps, momentum, fix_gamma,
                   use_global_stats, output_mean_var, _training):
     """The first BatchNorm: channels on axis 1; with ``output_mean_var`` also the mean
@@ -198,6 +214,11 @@ def _normalize(x, axes, eps):
     return (x - mean) / std, mean, std
 
 
+# MXNet's graph keeps the mean and standard deviation as (hidden) outputs.
+_NORM_GRAPH = dict(total_outputs=3, output_names=("output", "mean", "std"),
+                   lists_input_names=True)
+
+
 def _affine_param_shapes(channels):
     def infer(shapes, attrs):
         c = (channels(shapes["data"], attrs),)
@@ -209,7 +230,7 @@ def _affine_param_shapes(channels):
 @register("LayerNorm", inputs=("data", "gamma", "beta"),
           attrs=dict(axis=-1, eps=1e-5, output_mean_var=False),
           infer_params=_affine_param_shapes(lambda d, a: d[a["axis"]]),
-          num_outputs=lambda attrs: 3 if attrs["output_mean_var"] else 1)
+          num_outputs=lambda attrs: 3 if attrs["output_mean_var"] else 1, **_NORM_GRAPH)
 def layer_norm(data, gamma, beta, *, axis, eps, output_mean_var):
     """Normalise along ``axis``, then scale by gamma and shift by beta (both along axis).
 
@@ -226,7 +247,7 @@ def layer_norm(data, gamma, beta, *, axis, eps, output_mean_var):
 
 
 @register("InstanceNorm", inputs=("data", "gamma", "beta"), attrs=dict(eps=1e-3),
-          infer_params=_affine_param_shapes(lambda d, a: d[1]))
+          infer_params=_affine_param_shapes(lambda d, a: d[1]), **_NORM_GRAPH)
 def instance_norm(data, gamma, beta, *, eps):
     """Normalise each (sample, channel) over the spatial axes; gamma/beta per channel."""
     if data.ndim < 3:
@@ -241,7 +262,7 @@ def instance_norm(data, gamma, beta, *, eps):
 @register("GroupNorm", inputs=("data", "gamma", "beta"),
           attrs=dict(num_groups=1, eps=1e-5, output_mean_var=False),
           infer_params=_affine_param_shapes(lambda d, a: a["num_groups"]),
-          num_outputs=lambda attrs: 3 if attrs["output_mean_var"] else 1)
+          num_outputs=lambda attrs: 3 if attrs["output_mean_var"] else 1, **_NORM_GRAPH)
 def group_norm(data, gamma, beta, *, num_groups, eps, output_mean_var):
     """Normalise each group of channels per sample; gamma/beta hold one value per group.
 
@@ -268,7 +289,8 @@ _L2_AXES = {"instance": lambda nd: tuple(range(1, nd)), "channel": lambda nd: (1
             "spatial": lambda nd: tuple(range(2, nd))}
 
 
-@register("L2Normalization", attrs=dict(eps=1e-10, mode="instance"))
+@register("L2Normalization", attrs=dict(eps=1e-10, mode="instance"), total_outputs=2,
+          output_names=("output",), lists_input_names=True)
 def l2_normalization(data, *, eps, mode):
     """Divide by the L2 norm over each instance, each channel vector or each spatial map."""
     if mode not in _L2_AXES:
@@ -283,7 +305,8 @@ def l2_normalization(data, *, eps, mode):
     return (x / norm).astype(data.dtype)
 
 
-@register("LRN", attrs=dict(alpha=1e-4, beta=0.75, knorm=2.0, nsize=Required))
+@register("LRN", attrs=dict(alpha=1e-4, beta=0.75, knorm=2.0, nsize=Required),
+          total_outputs=2, output_names=("output",), lists_input_names=True)
 def lrn(data, *, alpha, beta, knorm, nsize):
     """Local response normalisation across ``nsize`` neighbouring channels."""
     if nsize % 2 != 1:

@@ -113,11 +113,12 @@ for _mom in (False, True):
             register(_name, inputs=("data",), variadic=True, attrs=_attrs,
                      dynamic=tuple(k for k in _attrs if k != "num_weights"),
                      num_outputs=lambda a: a["num_weights"],
-                     mutate=_mutated(_stride, tuple(range(2, _stride))))(
+                     mutate=_mutated(_stride, tuple(range(2, _stride))), lists_input_names=True)(
                 _sgd_variant(_mom, _master, _pre))
 
 
-@register("multi_sum_sq", inputs=("data",), variadic=True, attrs=dict(num_arrays=Required))
+@register("multi_sum_sq", inputs=("data",), variadic=True, attrs=dict(num_arrays=Required),
+          lists_input_names=True)
 def multi_sum_sq(*data, num_arrays):
     """The sum of squares of each array, as one float32 vector."""
     return jnp.stack([sum_sq(x) for x in data[:num_arrays]])
@@ -125,7 +126,7 @@ def multi_sum_sq(*data, num_arrays):
 
 @register("multi_lars", inputs=("lrs", "weights_sum_sq", "grads_sum_sq", "wds"),
           attrs=dict(eta=Required, eps=Required, rescale_grad=1.0),
-          dynamic=("eta", "eps", "rescale_grad"))
+          dynamic=("eta", "eps", "rescale_grad"), lists_input_names=True)
 def multi_lars(lrs, weights_sum_sq, grads_sum_sq, wds, *, eta, eps, rescale_grad):
     """Layer-wise learning rates of LARS from the weights' and gradients' sums of squares."""
     eta, eps, rescale_grad = (param(v, F32) for v in (eta, eps, rescale_grad))
@@ -137,21 +138,22 @@ def _all_finite(arrays):
     return ok.astype(F32).reshape(1)
 
 
-@register("all_finite", attrs=dict(init_output=True))
+@register("all_finite", attrs=dict(init_output=True), lists_input_names=True)
 def all_finite(data, *, init_output):
     """1 if every element of data is finite, else 0 (float32, shape (1,))."""
     return _all_finite([data])
 
 
 @register("multi_all_finite", inputs=("data",), variadic=True,
-          attrs=dict(num_arrays=1, init_output=True))
+          attrs=dict(num_arrays=1, init_output=True), lists_input_names=True)
 def multi_all_finite(*data, num_arrays, init_output):
     """1 if every element of every array is finite, else 0 (float32, shape (1,))."""
     return _all_finite(data[:num_arrays])
 
 
 @register("reset_arrays", inputs=("data",), variadic=True, attrs=dict(num_arrays=Required),
-          num_outputs=0, mutate=lambda attrs, n: tuple(range(attrs["num_arrays"])))
+          num_outputs=0, mutate=lambda attrs, n: tuple(range(attrs["num_arrays"])),
+          lists_input_names=True)
 def reset_arrays(*data, num_arrays):
     """Sets every input (``num_arrays`` of them) to zero, in place; returns nothing."""
     if num_arrays != len(data):
@@ -223,10 +225,11 @@ for _master in (False, True):
     register(f"_multi{_mp}_adamw_update", inputs=("data",), variadic=True, attrs=_ADAMW,
              dynamic=tuple(k for k in _ADAMW if k != "num_weights"),
              num_outputs=lambda a: a["num_weights"],
-             mutate=_mutated(4 + _master, tuple(range(2, 4 + _master))))(
+             mutate=_mutated(4 + _master, tuple(range(2, 4 + _master))), lists_input_names=True)(
         _multi_adamw_impl(_master))
     register(f"_multi{_mp}_lamb_update", inputs=("data",), variadic=True, attrs=_LAMB,
              dynamic=tuple(k for k in _LAMB if k not in ("num_tensors", "bias_correction")),
              num_outputs=lambda a: a["num_tensors"],
-             mutate=_mutated(4 + _master, tuple(range(2, 4 + _master)), "num_tensors"))(
+             mutate=_mutated(4 + _master, tuple(range(2, 4 + _master)), "num_tensors"),
+             lists_input_names=True)(
         _multi_lamb_impl(_master))

@@ -37,7 +37,7 @@ def _stable_argsort(x, axis, is_ascend):
     return jnp.argsort(x, axis=axis, stable=True, descending=not is_ascend)
 
 
-@register("sort", attrs=dict(axis=-1, is_ascend=True))
+@register("sort", attrs=dict(axis=-1, is_ascend=True), total_outputs=2)
 def sort(data, *, axis, is_ascend):
     """Sort along ``axis`` (the flattened array if None)."""
     x, axis = _prepare("sort", data, axis)
@@ -45,7 +45,7 @@ def sort(data, *, axis, is_ascend):
     return jnp.take_along_axis(x, _stable_argsort(x, axis, is_ascend), axis=axis)
 
 
-@register("argsort", attrs=dict(axis=-1, is_ascend=True, dtype="float32"))
+@register("argsort", attrs=dict(axis=-1, is_ascend=True, dtype="float32"), zero_gradient=True)
 def argsort(data, *, axis, is_ascend, dtype):
     """The indices that sort ``data`` along ``axis``."""
     x, axis = _prepare("argsort", data, axis)
@@ -62,7 +62,7 @@ def _top_k(x, k, is_ascend):
 
 @register("topk", attrs=dict(axis=-1, k=1, ret_typ="indices", is_ascend=False,
                              dtype="float32"),
-          num_outputs=lambda attrs: 2 if attrs["ret_typ"] == "both" else 1)
+          num_outputs=lambda attrs: 2 if attrs["ret_typ"] == "both" else 1, total_outputs=2)
 def topk(data, *, axis, k, ret_typ, is_ascend, dtype):
     """The top k elements along ``axis``: their values, indices, both, or a 0/1 mask."""
     if ret_typ not in ("value", "indices", "both", "mask"):

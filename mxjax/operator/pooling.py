@@ -62,9 +62,14 @@ def _window(ndim, axes, values, fill):
     return tuple(full)
 
 
+def _pooling_total_outputs(attrs):
+    return 2 if attrs["pool_type"] == "max" else 1  # oneDNN's workspace
+
+
 @register("Pooling", attrs=dict(kernel=(), pool_type="max", global_pool=False,
                                 cudnn_off=False, pooling_convention="valid", stride=(),
-                                pad=(), p_value=None, count_include_pad=None, layout=None))
+                                pad=(), p_value=None, count_include_pad=None, layout=None),
+          total_outputs=_pooling_total_outputs, output_names=("output",), lists_input_names=True)
 def pooling(data, *, kernel, pool_type, global_pool, cudnn_off, pooling_convention, stride,
             pad, p_value, count_include_pad, layout):
     """Pool windows of the spatial axes with max, avg, sum or lp (``p_value``) reduction."""
@@ -125,7 +130,8 @@ def pooling(data, *, kernel, pool_type, global_pool, cudnn_off, pooling_conventi
 
 
 @register("Pooling_v1", attrs=dict(kernel=(), pool_type="max", global_pool=False,
-                                   pooling_convention="valid", stride=(), pad=()))
+                                   pooling_convention="valid", stride=(), pad=()),
+          lists_input_names=True)
 def pooling_v1(data, *, kernel, pool_type, global_pool, pooling_convention, stride, pad):
     """The first Pooling: explicit padding holds zeros (max pooling included), the part of
     a window past the padded input is left out, and avg divides by the kernel area."""

@@ -68,7 +68,7 @@ def _data_range(data):
 
 
 @register("_contrib_quantize", inputs=("data", "min_range", "max_range"),
-          attrs=dict(out_type="uint8"), num_outputs=3)
+          attrs=dict(out_type="uint8"), num_outputs=3, lists_input_names=True)
 def quantize(data, min_range, max_range, *, out_type):
     """Quantize float32 ``data`` to int8 (zero-centred, scale 127 / max|range|) or uint8
     (scale 255 / max|range|, negatives saturate to 0); returns ``(quantized, min, max)``."""
@@ -89,7 +89,8 @@ def quantize(data, min_range, max_range, *, out_type):
 
 
 @register("_contrib_quantize_v2", attrs=dict(out_type="int8", min_calib_range=None,
-                                             max_calib_range=None), num_outputs=3)
+                                             max_calib_range=None), num_outputs=3,
+          lists_input_names=True)
 def quantize_v2(data, *, out_type, min_calib_range, max_calib_range):
     """Quantize float32 ``data`` with the calibrated range, or the data's own range when
     none is given (scales 127.5 / 255.5 over max|range|); int8/uint8 data passes through.
@@ -119,7 +120,7 @@ def quantize_v2(data, *, out_type, min_calib_range, max_calib_range):
 
 
 @register("_contrib_quantize_asym", attrs=dict(min_calib_range=None, max_calib_range=None),
-          num_outputs=3)
+          num_outputs=3, lists_input_names=True)
 def quantize_asym(data, *, min_calib_range, max_calib_range):
     """Asymmetric uint8 quantization ``x * scale + shift`` mapping the (calibrated or
     data) range onto [0, 255]; returns ``(quantized, scale, shift)``.
@@ -139,7 +140,7 @@ def quantize_asym(data, *, min_calib_range, max_calib_range):
 
 
 @register("_contrib_dequantize", inputs=("data", "min_range", "max_range"),
-          attrs=dict(out_type="float32"))
+          attrs=dict(out_type="float32"), lists_input_names=True)
 def dequantize(data, min_range, max_range, *, out_type):
     """int8/uint8 ``data`` back to float32: ``x * max|range| / 127.5`` (int8) or
     ``/ 255.5`` (uint8; MXNet's oneDNN path ignores the range's minimum)."""
@@ -155,7 +156,7 @@ def dequantize(data, min_range, max_range, *, out_type):
 
 @register("_contrib_requantize", inputs=("data", "min_range", "max_range"),
           attrs=dict(out_type="int8", min_calib_range=None, max_calib_range=None),
-          num_outputs=3)
+          num_outputs=3, lists_input_names=True)
 def requantize(data, min_range, max_range, *, out_type, min_calib_range, max_calib_range):
     """int32 ``data`` (with its float range) to int8/uint8, in the calibrated range or
     the range its values actually use; returns ``(quantized, min, max)``."""
@@ -242,7 +243,7 @@ def _entropy_threshold(hist, edges, num_quantized_bins):
 
 
 @register("_contrib_calibrate_entropy", inputs=("hist", "hist_edges"),
-          attrs=dict(num_quantized_bins=255), num_outputs=2)
+          attrs=dict(num_quantized_bins=255), num_outputs=2, lists_input_names=True)
 def calibrate_entropy(hist, hist_edges, *, num_quantized_bins):
     """The clipping threshold whose quantized distribution (``num_quantized_bins`` bins)
     is closest in KL divergence to the histogram; returns ``(threshold, divergence)``.

@@ -111,7 +111,7 @@ _CONV_ATTRS = dict(kernel=Required, stride=(), dilate=(), pad=(), num_filter=Req
 
 
 @register("_contrib_quantized_conv", inputs=_LAYER_INPUTS, attrs=_CONV_ATTRS,
-          inputs_for=_layer_inputs(_LAYER_INPUTS), num_outputs=3)
+          inputs_for=_layer_inputs(_LAYER_INPUTS), num_outputs=3, lists_input_names=True)
 def quantized_conv(*arrays, **attrs):
     """Convolution of uint8 data with int8 weights, accumulated in int32; the int8 bias
     is added as is. Returns ``(out int32, min, max)``; the bias range is not used."""
@@ -142,7 +142,7 @@ def quantized_conv(*arrays, **attrs):
 
 @register("_contrib_quantized_fully_connected", inputs=_LAYER_INPUTS,
           attrs=dict(num_hidden=Required, no_bias=False, flatten=True),
-          inputs_for=_layer_inputs(_LAYER_INPUTS), num_outputs=3)
+          inputs_for=_layer_inputs(_LAYER_INPUTS), num_outputs=3, lists_input_names=True)
 def quantized_fully_connected(*arrays, num_hidden, no_bias, flatten):
     """FullyConnected of int8/uint8 data with int8 weights in int32; the int8 bias is
     rescaled to the product's int32 scale (truncated). Returns ``(out int32, min, max)``."""
@@ -182,7 +182,7 @@ _QDATA = ("data", "min_data", "max_data")
 @register("_contrib_quantized_pooling", inputs=_QDATA,
           attrs=dict(kernel=(), pool_type="max", global_pool=False, cudnn_off=False,
                      pooling_convention="valid", stride=(), pad=(), p_value=None,
-                     count_include_pad=None, layout=None), num_outputs=3)
+                     count_include_pad=None, layout=None), num_outputs=3, lists_input_names=True)
 def quantized_pooling(data, min_data, max_data, **attrs):
     """Max or average pooling of int8/uint8 data (averages rounded half to even); the
     range passes through. 4-D/5-D data in NCHW/NCDHW layout."""
@@ -203,7 +203,7 @@ def quantized_pooling(data, min_data, max_data, **attrs):
 
 
 @register("_contrib_quantized_act", inputs=_QDATA, attrs=dict(act_type=Required),
-          num_outputs=3)
+          num_outputs=3, lists_input_names=True)
 def quantized_act(data, min_data, max_data, *, act_type):
     """relu of int8/uint8 data; the range passes through. The output is int8 (MXNet
     1.9.1 declares int8 even for uint8 data, whose bits it keeps: 200 reads as -56)."""
@@ -217,7 +217,7 @@ def quantized_act(data, min_data, max_data, *, act_type):
     return out, _range(_scalar(min_data)), _range(_scalar(max_data))
 
 
-@register("_contrib_quantized_flatten", inputs=_QDATA, num_outputs=3)
+@register("_contrib_quantized_flatten", inputs=_QDATA, num_outputs=3, lists_input_names=True)
 def quantized_flatten(data, min_data, max_data):
     """Flatten quantized data to 2-D; the range passes through."""
     x = lax.stop_gradient(data)
@@ -228,7 +228,7 @@ def quantized_flatten(data, min_data, max_data):
 @register("_contrib_quantized_embedding", inputs=("data", "weight", "min_weight",
                                                   "max_weight"),
           attrs=dict(input_dim=Required, output_dim=Required, dtype="float32",
-                     sparse_grad=False), num_outputs=3)
+                     sparse_grad=False), num_outputs=3, lists_input_names=True)
 def quantized_embedding(data, weight, min_weight, max_weight, *, input_dim, output_dim,
                         dtype, sparse_grad):
     """Rows of the int8 ``weight`` at the indices in ``data`` (truncated, clipped); the
@@ -250,7 +250,8 @@ def _level_scale(dtype, low, high):
     return _F32(_INT8_RANGE if dtype.name == "int8" else _UINT8_RANGE) / _max_abs(low, high)
 
 
-@register("_contrib_quantized_concat", variadic=True, attrs=dict(dim=1), num_outputs=3)
+@register("_contrib_quantized_concat", variadic=True, attrs=dict(dim=1), num_outputs=3,
+          lists_input_names=True)
 def quantized_concat(*arrays, dim):
     """Concatenate quantized arrays (given as ``data..., min0, max0, min1, max1, ...``)
     along ``dim`` in the widest range: the smallest minimum (at most 0) and largest
@@ -287,7 +288,8 @@ def quantized_concat(*arrays, dim):
 
 @register("_contrib_quantized_elemwise_add",
           inputs=("lhs", "rhs", "lhs_min", "lhs_max", "rhs_min", "rhs_max"),
-          attrs=dict(min_calib_range=None, max_calib_range=None), num_outputs=3)
+          attrs=dict(min_calib_range=None, max_calib_range=None), num_outputs=3,
+          lists_input_names=True)
 def quantized_elemwise_add(lhs, rhs, lhs_min, lhs_max, rhs_min, rhs_max, *, min_calib_range,
                            max_calib_range):
     """Sum of two quantized arrays: int32 in the range ``±(max|lhs| + max|rhs|)``, or
@@ -338,7 +340,8 @@ def quantized_elemwise_add(lhs, rhs, lhs_min, lhs_max, rhs_min, rhs_max, *, min_
 @register("_contrib_quantized_elemwise_mul",
           inputs=("lhs", "rhs", "lhs_min", "lhs_max", "rhs_min", "rhs_max"),
           attrs=dict(min_calib_range=None, max_calib_range=None, enable_float_output=False),
-          num_outputs=lambda attrs: 1 if attrs["enable_float_output"] else 3)
+          num_outputs=lambda attrs: 1 if attrs["enable_float_output"] else 3,
+          lists_input_names=True)
 def quantized_elemwise_mul(lhs, rhs, lhs_min, lhs_max, rhs_min, rhs_max, **attrs):
     """Not runnable in MXNet 1.9.1: its shape inference clears the output list, so every
     call fails; mxjax raises the same way."""
@@ -354,7 +357,7 @@ def quantized_elemwise_mul(lhs, rhs, lhs_min, lhs_max, rhs_min, rhs_max, **attrs
                   "max_data"),
           attrs=dict(eps=1e-3, momentum=0.9, fix_gamma=True, use_global_stats=False,
                      output_mean_var=False, axis=1, cudnn_off=False, min_calib_range=None,
-                     max_calib_range=None), num_outputs=3)
+                     max_calib_range=None), num_outputs=3, lists_input_names=True)
 def quantized_batch_norm(data, gamma, beta, moving_mean, moving_var, min_data, max_data,
                          **attrs):
     """Inference BatchNorm of int8 data (uint8 is first rescaled to int8) with the
@@ -402,7 +405,7 @@ def quantized_batch_norm(data, gamma, beta, moving_mean, moving_var, min_data, m
                      lstm_state_clip_min=None, lstm_state_clip_max=None,
                      lstm_state_clip_nan=False, use_sequence_length=False),
           num_outputs=lambda attrs: (3 if attrs["mode"] == "lstm" else 2)
-          if attrs["state_outputs"] else 1)
+          if attrs["state_outputs"] else 1, lists_input_names=True)
 def quantized_rnn(data, parameters, state, state_cell, data_scale, data_shift, **attrs):
     """Not runnable on CPU in MXNet 1.9.1: its oneDNN int8 LSTM fails to build a reorder
     primitive ("could not create a primitive descriptor"); mxjax raises the same way."""

@@ -185,7 +185,7 @@ def _register_sample(name, sampler, inputs):
     @register(f"_sample_{name}", inputs=inputs, random=True, aliases=(f"sample_{name}",),
               attrs=dict(shape=(), dtype="None"),
               doc=f"Draw {name.replace('_', ' ')} samples for every element of the "
-                  "parameter arrays.")
+                  "parameter arrays.", lists_input_names=True)
     def sample_op(*args, shape, dtype, key):
         op = f"_sample_{name}"
         dt = _dtype(op, dtype)
@@ -220,7 +220,7 @@ def random_randint(*, low, high, shape, ctx, dtype, key):
 
 @register("_sample_multinomial", random=True, aliases=("sample_multinomial",),
           attrs=dict(shape=(), get_prob=False, dtype="int32"),
-          num_outputs=lambda attrs: 2 if attrs["get_prob"] else 1)
+          num_outputs=lambda attrs: 2 if attrs["get_prob"] else 1, lists_input_names=True)
 def sample_multinomial(data, *, shape, get_prob, dtype, key):
     """Draw class indices from the distributions in the last axis (and log-probs)."""
     op = "_sample_multinomial"
@@ -277,7 +277,7 @@ def shuffle(data, *, key):
 # Unique Zipfian samples (candidate sampling)
 
 @register("_sample_unique_zipfian", inputs=(), creation=True, random=True, num_outputs=2,
-          attrs=dict(range_max=Required, shape=()))
+          attrs=dict(range_max=Required, shape=()), lists_input_names=True)
 def sample_unique_zipfian(*, range_max, shape, key):
     """For each row of ``shape = (batch, n)``: ``n`` distinct classes of ``[0, range_max)``
     drawn without replacement from the log-uniform distribution

@@ -96,7 +96,7 @@ def _register_pdf(name, params, log_density):
     pdf.__doc__ = (f"Density of ``sample`` under the {name.replace('_', ' ')} distribution "
                    f"with parameters {', '.join(params)} (log density with ``is_log``).")
     register(op, aliases=(f"random_pdf_{name}",), inputs=("sample", *params),
-             attrs=dict(is_log=False))(pdf)
+             attrs=dict(is_log=False), lists_input_names=True)(pdf)
 
 
 for _name, (_params, _fn) in _DENSITIES.items():
@@ -104,7 +104,7 @@ for _name, (_params, _fn) in _DENSITIES.items():
 
 
 @register("_random_pdf_dirichlet", aliases=("random_pdf_dirichlet",),
-          inputs=("sample", "alpha"), attrs=dict(is_log=False))
+          inputs=("sample", "alpha"), attrs=dict(is_log=False), lists_input_names=True)
 def pdf_dirichlet(sample, alpha, *, is_log):
     """Density of the vector samples (last axis) under the Dirichlet distribution with
     concentration ``alpha`` (log density with ``is_log``)."""

@@ -128,7 +128,8 @@ def norm(data, *, ord, axis, out_dtype, keepdims):
     return _finish(result, axes, keepdims)
 
 
-@register("moments", attrs=dict(axes=None, keepdims=False), num_outputs=2)
+@register("moments", attrs=dict(axes=None, keepdims=False), num_outputs=2,
+          lists_input_names=True)
 def moments(data, *, axes, keepdims):
     """Mean and (biased) variance over ``axes``, as two arrays."""
     if axes is None or axes == ():
@@ -157,14 +158,15 @@ def _register_arg(name, jnp_fn, doc):
         # MXNet returns indices in the input's dtype (float32 for float32 data).
         return index.reshape(shape).astype(data.dtype)
 
-    register(name, attrs=dict(axis=None, keepdims=False), doc=doc)(arg_reduction)
+    register(name, attrs=dict(axis=None, keepdims=False), doc=doc,
+             zero_gradient=True)(arg_reduction)
 
 
 _register_arg("argmax", jnp.argmax, "Index of the maximum along an axis (first one at ties).")
 _register_arg("argmin", jnp.argmin, "Index of the minimum along an axis (first one at ties).")
 
 
-@register("argmax_channel")
+@register("argmax_channel", differentiable=False)
 def argmax_channel(data):
     """Index of the maximum along axis 1, in the input's dtype."""
     if data.ndim < 2:
@@ -184,7 +186,8 @@ def _bin_of(x, bounds, cnt, lo, hi):
 
 
 @register("_histogram", inputs=("data", "bins"), attrs=dict(bin_cnt=None, range=None),
-          num_outputs=2)
+          num_outputs=2, conditional_inputs={"bins": lambda attrs: attrs["bin_cnt"] is None},
+          differentiable=False, lists_input_names=True)
 def histogram(data, bins, *, bin_cnt, range):  # noqa: A002 - MXNet's argument name
     """Counts of ``data`` in the bins given by the ``bins`` bounds, or by ``bin_cnt`` equal
     bins over ``range`` (values outside are ignored; the last bin includes its right

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from ..base import MXNetError, shape_error
 from .sequence import lengths_as_int, reverse_time_index
-from .spec import Required, register
+from .spec import Required, if_attr, register
 
 __all__ = ["rnn_param_size"]
 
@@ -171,7 +171,12 @@ def _infer_params(shapes, attrs):
                      mode=Required, p=0.0, state_outputs=False, projection_size=None,
                      lstm_state_clip_min=None, lstm_state_clip_max=None,
                      lstm_state_clip_nan=False, use_sequence_length=False),
-          num_outputs=_num_outputs, infer_params=_infer_params, random=True, training=True)
+          num_outputs=_num_outputs, infer_params=_infer_params, random=True, training=True,
+          reads_training=lambda attrs: float(attrs["p"]) != 0,  # only its dropout does
+          conditional_inputs={"state_cell": lambda attrs: attrs["mode"] == "lstm",
+                              "sequence_length": if_attr("use_sequence_length")},
+          output_names=("output", "state_output", "statecell_output"), stateful=True,
+          lists_input_names=True)
 def rnn(data, parameters, state, state_cell, sequence_length, *, state_size, num_layers,
         bidirectional, mode, p, state_outputs, projection_size, lstm_state_clip_min,
         lstm_state_clip_max, lstm_state_clip_nan, use_sequence_length, key, _training):

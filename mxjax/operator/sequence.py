@@ -10,11 +10,13 @@ gradient reaches them.
 import jax.numpy as jnp
 
 from ..base import MXNetError, shape_error
-from .spec import register
+from .spec import if_attr, register
 
 __all__ = ["lengths_as_int", "reverse_time_index"]
 
 _ATTRS = dict(use_sequence_length=False, axis=0)
+_GRAPH = dict(conditional_inputs={"sequence_length": if_attr("use_sequence_length")},
+              lists_input_names=True)
 
 
 def lengths_as_int(op, sequence_length, batch, use_sequence_length):
@@ -56,7 +58,7 @@ def _along(v, axis, ndim):
 
 
 @register("SequenceMask", inputs=("data", "sequence_length"),
-          attrs=dict(use_sequence_length=False, value=0.0, axis=0))
+          attrs=dict(use_sequence_length=False, value=0.0, axis=0), **_GRAPH)
 def sequence_mask(data, sequence_length, *, use_sequence_length, value, axis):
     """Set the steps past each sequence's length to ``value``."""
     batch = _check("SequenceMask", data, axis)
@@ -69,7 +71,7 @@ def sequence_mask(data, sequence_length, *, use_sequence_length, value, axis):
     return jnp.where(keep, data, jnp.asarray(value).astype(data.dtype))
 
 
-@register("SequenceLast", inputs=("data", "sequence_length"), attrs=_ATTRS)
+@register("SequenceLast", inputs=("data", "sequence_length"), attrs=_ATTRS, **_GRAPH)
 def sequence_last(data, sequence_length, *, use_sequence_length, axis):
     """The last valid step of each sequence (the last step without lengths)."""
     batch = _check("SequenceLast", data, axis)
@@ -80,7 +82,7 @@ def sequence_last(data, sequence_length, *, use_sequence_length, axis):
     return data[lengths - 1, rows] if axis == 0 else data[rows, lengths - 1]
 
 
-@register("SequenceReverse", inputs=("data", "sequence_length"), attrs=_ATTRS)
+@register("SequenceReverse", inputs=("data", "sequence_length"), attrs=_ATTRS, **_GRAPH)
 def sequence_reverse(data, sequence_length, *, use_sequence_length, axis):
     """Reverse each sequence within its valid length; padding steps stay in place."""
     batch = _check("SequenceReverse", data, axis, axes=(0,))

@@ -11,7 +11,7 @@ import numpy as np
 from jax import lax
 
 from ..base import MXNetError
-from .shape_rules import reshape_shape
+from .shape_rules import fully_known, reshape_shape
 from .spec import Required, register
 
 
@@ -48,8 +48,29 @@ def _legacy_target(src, target_shape, keep_highest):
     return tuple(target)
 
 
+def _reshape_input(known, attrs, out):
+    """The one unknown dimension of Reshape's input from the element count of a known
+    output or of an explicit target shape (as MXNet infers it backward); else the shape
+    unchanged."""
+    if "data" not in known:
+        return {}
+    shape = known["data"]
+    if fully_known(out) and list(shape).count(-1) == 1:
+        size = int(np.prod([d for d in shape if d >= 0]))
+        if size and int(np.prod(out)) % size == 0:
+            return {"data": tuple(int(np.prod(out)) // size if d < 0 else d for d in shape)}
+    target = attrs["shape"]
+    if not target or any(d <= 0 for d in target) or list(shape).count(-1) != 1:
+        return {"data": shape}
+    size, total = int(np.prod([d for d in shape if d >= 0])), int(np.prod(target))
+    if size == 0 or total % size:
+        return {"data": shape}
+    return {"data": tuple(total // size if d < 0 else d for d in shape)}
+
+
 @register("Reshape", aliases=("reshape",),
-          attrs=dict(shape=(), reverse=False, target_shape=(), keep_highest=False))
+          attrs=dict(shape=(), reverse=False, target_shape=(), keep_highest=False),
+          infer_from_output=_reshape_input)
 def reshape(data, *, shape, reverse, target_shape, keep_highest):
     """Reshape to ``shape``; the codes 0, -1, -2, -3, -4 copy, infer, merge or split axes."""
     if shape:
@@ -69,7 +90,8 @@ def _dim_range(op, side, ndim, begin, end):
 
 
 @register("reshape_like", inputs=("lhs", "rhs"),
-          attrs=dict(lhs_begin=None, lhs_end=None, rhs_begin=None, rhs_end=None))
+          attrs=dict(lhs_begin=None, lhs_end=None, rhs_begin=None, rhs_end=None),
+          lists_input_names=True)
 def reshape_like(lhs, rhs, *, lhs_begin, lhs_end, rhs_begin, rhs_end):
     """Reshape ``lhs`` so that its axes ``lhs_begin:lhs_end`` take ``rhs``'s shape there."""
     lb, le = _dim_range("reshape_like", "lhs", lhs.ndim, lhs_begin, lhs_end)
@@ -81,7 +103,7 @@ def reshape_like(lhs, rhs, *, lhs_begin, lhs_end, rhs_begin, rhs_end):
     return lhs.reshape(shape)
 
 
-@register("Flatten", aliases=("flatten",))
+@register("Flatten", aliases=("flatten",), infers_partial_shapes=False)
 def flatten(data):
     """Collapse every axis but the first: ``(d0, d1, ..., dn) -> (d0, d1*...*dn)``."""
     return data.reshape(data.shape[0], -1) if data.ndim else data.reshape(1, 1)
@@ -93,7 +115,7 @@ def expand_dims(data, *, axis):
     return jnp.expand_dims(data, _axis("expand_dims", axis, data.ndim, extra=1))
 
 
-@register("squeeze", attrs=dict(axis=None))
+@register("squeeze", attrs=dict(axis=None), lists_input_names=True)
 def squeeze(data, *, axis):
     """Remove axes of size 1 (all of them, or those in ``axis``); never below shape (1,)."""
     if axis is None:
@@ -122,7 +144,7 @@ def transpose(data, *, axes):
     return jnp.transpose(data, perm)
 
 
-@register("SwapAxis", aliases=("swapaxes",), attrs=dict(dim1=0, dim2=0))
+@register("SwapAxis", aliases=("swapaxes",), attrs=dict(dim1=0, dim2=0), lists_input_names=True)
 def swapaxes(data, *, dim1, dim2):
     """Interchange two axes."""
     return jnp.swapaxes(data, _axis("SwapAxis", dim1, data.ndim),
@@ -141,7 +163,7 @@ def _check_block_input(op, data, block_size):
                              "be 0")
 
 
-@register("depth_to_space", attrs=dict(block_size=Required))
+@register("depth_to_space", attrs=dict(block_size=Required), lists_input_names=True)
 def depth_to_space(data, *, block_size):
     """Move blocks of channels into space: (N, C*b*b, H, W) -> (N, C, H*b, W*b)."""
     b = block_size
@@ -154,7 +176,7 @@ def depth_to_space(data, *, block_size):
     return x.reshape(n, c // (b * b), h * b, w * b)
 
 
-@register("space_to_depth", attrs=dict(block_size=Required))
+@register("space_to_depth", attrs=dict(block_size=Required), lists_input_names=True)
 def space_to_depth(data, *, block_size):
     """Move spatial blocks into channels: (N, C, H*b, W*b) -> (N, C*b*b, H, W)."""
     b = block_size
@@ -183,7 +205,7 @@ def _check_same(op, arrays, skip_axis=None):
                               else ""))
 
 
-@register("Concat", aliases=("concat",), variadic=True, attrs=dict(dim=1))
+@register("Concat", aliases=("concat",), variadic=True, attrs=dict(dim=1), lists_input_names=True)
 def concat(*data, dim):
     """Join arrays along an existing axis ``dim``."""
     axis = _axis("Concat", dim, data[0].ndim)
@@ -196,7 +218,7 @@ def concat(*data, dim):
 register("_rnn_param_concat", variadic=True, attrs=dict(dim=1))(concat)
 
 
-@register("stack", variadic=True, attrs=dict(axis=0))
+@register("stack", variadic=True, attrs=dict(axis=0), lists_input_names=True)
 def stack(*data, axis):
     """Join arrays of one shape along a new axis."""
     _check_same("stack", data)
@@ -217,7 +239,7 @@ def _split_at(op, data, axis, bounds, squeeze_axis):
 
 @register("SliceChannel", aliases=("split",),
           attrs=dict(num_outputs=Required, axis=1, squeeze_axis=False),
-          num_outputs=lambda attrs: attrs["num_outputs"])
+          num_outputs=lambda attrs: attrs["num_outputs"], lists_input_names=True)
 def split(data, *, num_outputs, axis, squeeze_axis):
     """Split into ``num_outputs`` equal parts along ``axis``."""
     axis = _axis("SliceChannel", axis, data.ndim)
@@ -235,7 +257,7 @@ def _split_v2_outputs(attrs):
 
 
 @register("_split_v2", attrs=dict(indices=Required, axis=1, squeeze_axis=False, sections=0),
-          num_outputs=_split_v2_outputs)
+          num_outputs=_split_v2_outputs, lists_input_names=True)
 def split_v2_internal(data, *, indices, axis, squeeze_axis, sections):
     """Split along ``axis`` at ``indices`` (which start at 0), or into ``sections`` parts."""
     axis = _axis("_split_v2", axis, data.ndim)
@@ -270,7 +292,7 @@ def split_v2(ary, *, indices_or_sections, axis, squeeze_axis):
 
 
 # ---- repetition and reversal --------------------------------------------------------------
-@register("tile", attrs=dict(reps=Required))
+@register("tile", attrs=dict(reps=Required), lists_input_names=True)
 def tile(data, *, reps):
     """Repeat the whole array ``reps[i]`` times along axis i (numpy.tile)."""
     if any(r <= 0 for r in reps):
@@ -278,7 +300,7 @@ def tile(data, *, reps):
     return jnp.tile(data, reps) if reps else data
 
 
-@register("repeat", attrs=dict(repeats=Required, axis=None))
+@register("repeat", attrs=dict(repeats=Required, axis=None), lists_input_names=True)
 def repeat(data, *, repeats, axis):
     """Repeat each element ``repeats`` times along ``axis`` (the flattened array if None)."""
     if repeats < 0:
@@ -290,7 +312,7 @@ def repeat(data, *, repeats, axis):
     return jnp.repeat(data, repeats, axis=axis)
 
 
-@register("reverse", aliases=("flip",), attrs=dict(axis=Required))
+@register("reverse", aliases=("flip",), attrs=dict(axis=Required), lists_input_names=True)
 def reverse(data, *, axis):
     """Reverse the order of elements along the given axes."""
     for a in _axes("reverse", axis, data.ndim, negative=False):
@@ -299,7 +321,7 @@ def reverse(data, *, axis):
 
 
 # ---- diagonals and shape queries -----------------------------------------------------------
-@register("diag", attrs=dict(k=0, axis1=0, axis2=1))
+@register("diag", attrs=dict(k=0, axis1=0, axis2=1), lists_input_names=True)
 def diag(data, *, k, axis1, axis2):
     """A 1-D input becomes a diagonal matrix; otherwise take the k-th diagonal."""
     if data.ndim == 1:
@@ -316,13 +338,13 @@ def diag(data, *, k, axis1, axis2):
     return jnp.diagonal(data, k, a1, a2)
 
 
-@register("shape_array")
+@register("shape_array", zero_gradient=True)
 def shape_array(data):
     """The input's shape as a 1-D int64 array."""
     return jnp.asarray(np.array(data.shape, np.int64))
 
 
-@register("size_array")
+@register("size_array", zero_gradient=True)
 def size_array(data):
     """The input's number of elements as an int64 array of shape (1,)."""
     return jnp.asarray(np.array([data.size], np.int64))

@@ -1,10 +1,24 @@
-"""Shape arithmetic shared by operators and NDArray methods."""
+"""Shape arithmetic shared by operators, NDArray methods and symbolic shape inference."""
 
 import math
 
 from ..base import MXNetError
 
-__all__ = ["reshape_shape"]
+__all__ = ["reshape_shape", "fully_known", "merge_partial"]
+
+
+def fully_known(shape):
+    """Whether a partial shape (unknown dimensions -1, unknown rank None) is known."""
+    return shape is not None and all(d >= 0 for d in shape)
+
+
+def merge_partial(old, new):
+    """``old`` with its unknown dimensions filled from ``new`` (same rank), else ``old``."""
+    if old is None:
+        return new
+    if new is None or len(new) != len(old):
+        return old
+    return tuple(o if o >= 0 else n for o, n in zip(old, new))
 
 
 def reshape_shape(src, target, reverse=False, exact=True):

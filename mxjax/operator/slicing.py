@@ -44,14 +44,14 @@ def _slice_key(op, shape, begin, end, step):
 _SLICE_ATTRS = dict(begin=Required, end=Required, step=())
 
 
-@register("slice", aliases=("crop",), attrs=_SLICE_ATTRS)
+@register("slice", aliases=("crop",), attrs=_SLICE_ATTRS, keeps_unknown_dims=True)
 def slice_(data, *, begin, end, step):
     """Slice with per-axis begin/end/step; ``None`` entries mean the whole axis."""
     return data[_slice_key("slice", data.shape, begin, end, step)]
 
 
 @register("_slice_assign", aliases=("_crop_assign",), inputs=("lhs", "rhs"),
-          attrs=_SLICE_ATTRS)
+          attrs=_SLICE_ATTRS, lists_input_names=True)
 def slice_assign(lhs, rhs, *, begin, end, step):
     """``lhs`` with the region ``slice(lhs, begin, end, step)`` replaced by ``rhs``."""
     key = _slice_key("_slice_assign", lhs.shape, begin, end, step)
@@ -70,7 +70,8 @@ def slice_assign_scalar(data, scalar, *, begin, end, step):
     return data.at[key].set(jnp.asarray(scalar).astype(data.dtype))
 
 
-@register("slice_axis", attrs=dict(axis=Required, begin=Required, end=Required))
+@register("slice_axis", attrs=dict(axis=Required, begin=Required, end=Required),
+          keeps_unknown_dims=True)
 def slice_axis(data, *, axis, begin, end):
     """``data[begin:end]`` along one axis (``end=None``: to the end)."""
     ndim = data.ndim
@@ -87,7 +88,7 @@ def slice_axis(data, *, axis, begin, end):
     return lax.slice_in_dim(data, b, e, axis=ax) if size else data
 
 
-@register("slice_like", inputs=("data", "shape_like"), attrs=dict(axes=()))
+@register("slice_like", inputs=("data", "shape_like"), attrs=dict(axes=()), lists_input_names=True)
 def slice_like(data, shape_like, *, axes):
     """Slice ``data`` to the shape of ``shape_like`` (on ``axes``, or on every axis)."""
     if not axes:
@@ -109,7 +110,7 @@ def slice_like(data, shape_like, *, axes):
 
 
 @register("Pad", aliases=("pad",),
-          attrs=dict(mode=Required, pad_width=Required, constant_value=0.0))
+          attrs=dict(mode=Required, pad_width=Required, constant_value=0.0), lists_input_names=True)
 def pad(data, *, mode, pad_width, constant_value):
     """Pad the spatial axes of a 4-D or 5-D array (constant, edge or reflect)."""
     if data.ndim not in (4, 5):

@@ -9,7 +9,7 @@ from jax import lax
 from .. import _host
 from ..base import MXNetError, shape_error
 from .elemwise import is_int
-from .spec import register
+from .spec import if_attr, register
 
 _SOFTMAX_ATTRS = dict(axis=-1, temperature=None, dtype=None, use_length=False)
 _OUT_DTYPES = (None, "float16", "float32", "float64")
@@ -72,7 +72,8 @@ def _softmax(op, data, length, *, axis, temperature, dtype, use_length, negate=F
     return result.astype(data.dtype).astype(out_dtype or data.dtype)
 
 
-@register("softmax", inputs=("data", "length"), attrs=_SOFTMAX_ATTRS)
+@register("softmax", inputs=("data", "length"), attrs=_SOFTMAX_ATTRS,
+          conditional_inputs={"length": if_attr("use_length")}, lists_input_names=True)
 def softmax(data, length, *, axis, temperature, dtype, use_length):
     """Softmax ``exp(x / t) / sum(exp(x / t))`` along ``axis``; with ``use_length`` only the
     first ``length`` elements of each slice take part and the rest are 0."""
@@ -80,7 +81,7 @@ def softmax(data, length, *, axis, temperature, dtype, use_length):
                     use_length=use_length)
 
 
-@register("log_softmax", attrs=_SOFTMAX_ATTRS)
+@register("log_softmax", attrs=_SOFTMAX_ATTRS, lists_input_names=True)
 def log_softmax(data, *, axis, temperature, dtype, use_length):
     """Logarithm of the softmax along ``axis``."""
     return _softmax("log_softmax", data, None, axis=axis, temperature=temperature, dtype=dtype,

@@ -13,7 +13,7 @@ from .reduce import reduce_axes
 from .spec import Required, register
 
 
-@register("_sparse_retain", inputs=("data", "indices"))
+@register("_sparse_retain", inputs=("data", "indices"), lists_input_names=True)
 def sparse_retain(data, indices):
     """The rows of ``data`` whose indices are listed in ``indices``; the other rows are zero."""
     rows = jnp.zeros((data.shape[0],), bool).at[indices.astype(jnp.int64)].set(True,

@@ -24,7 +24,7 @@ import numpy as np
 from ..base import MXNetError
 
 __all__ = ["OpSpec", "Required", "register", "get", "add_alias", "all_specs", "infer_param_shapes",
-           "choices_type"]
+           "choices_type", "if_attr", "unless_attr"]
 
 
 class _RequiredType:
@@ -38,7 +38,63 @@ Required = _RequiredType()
 
 @dataclass(eq=False)
 class OpSpec:
-    """One MXNet operator: its names, arguments, implementation and rules."""
+    """One MXNet operator: its names, arguments, implementation and rules.
+
+    Besides what it computes, a spec carries the facts MXNet 1.9.1's graph records about
+    the operator (``mx.sym``, ``-symbol.json``, shape and type inference, the executor).
+    Their defaults fit most operators:
+
+    conditional_inputs
+        Inputs that exist only for some attribute values: ``{name: (attrs) -> bool}``
+        (FullyConnected has no ``bias`` input with ``no_bias=True``).
+    mutate, returns_mutated
+        Positions of the inputs the operator writes (auxiliary states: BatchNorm's running
+        statistics, optimizer states), or a function of ``(attrs, number of inputs)``. With
+        ``returns_mutated`` the impl returns their new values after its outputs; without,
+        ``on_backward`` writes them (BatchNorm, at backward as in MXNet).
+    input_init
+        ``__init__`` strings MXNet gives input variables that have none: ``{position:
+        string}`` (BatchNorm's ``moving_var`` starts at one).
+    input_dtypes
+        The dtype of an input left unknown: ``{name: (first known input dtype or None,
+        attrs) -> dtype}``; by default the known one.
+    total_outputs
+        Outputs of the node in MXNet's graph, hidden ones included (``node_row_ptr``
+        counts BatchNorm's saved mean and variance): an int or a function of the
+        attributes; None: the visible outputs.
+    output_names
+        Names of the outputs where MXNet names them (``fc1_output`` is ``fc1`` +
+        ``output``); None: ``output``, or ``output0``, ``output1``, ... for several.
+    lists_input_names
+        MXNet registers the operator's input names (``FListInputNames``): an executor's
+        monitor shows ``conv_weight``, not ``conv_input1``.
+    same_shape
+        Every input and the output have one shape (MXNet infers a missing one from the
+        others).
+    infers_partial_shapes
+        False where MXNet's shape rule gives up on an input with unknown dimensions
+        (Flatten): partial inference leaves the outputs unknown.
+    keeps_unknown_dims
+        An output dimension is unknown wherever the input's is, even where the
+        attributes alone would fix it (MXNet's slice rules skip unknown dimensions).
+    shape_needs_known
+        The input MXNet's shape rule needs fully known before it infers anything.
+    infer_from_output
+        ``(known input shapes by name, attrs, output shape) -> input shapes``: symbolic
+        shape inference for an operator whose inputs follow from its output (where,
+        Reshape). Shapes may hold unknown dimensions (-1) and be None (unknown rank).
+    reads_training
+        ``(attrs) -> bool``: whether a ``training`` operator computes differently in
+        training for these attributes (RNN only through dropout); None: always.
+    differentiable
+        False where MXNet registers no gradient: a backward pass through it is an error.
+    zero_gradient
+        The operator passes no gradient to its inputs (MXNet prunes the backward pass
+        behind it).
+    stateful
+        MXNet keeps an operator state per node (``FCreateOpState``: Custom, RNN), so
+        common-subexpression elimination never merges two of them.
+    """
 
     name: str
     impl: Callable
@@ -53,9 +109,8 @@ class OpSpec:
     infer_params: Callable = None   # (known input shapes, attrs) -> shapes of unknown inputs
     creation: bool = False          # no array inputs; takes ctx= (zeros, arange, ...)
     on_backward: Callable = None    # (attrs, input NDArrays, outputs) run after backward
-    # Inputs the operator updates in place (optimizer states): positions, or a function of
-    # (attrs, number of inputs). The impl returns their new values after its outputs.
-    mutate: Any = ()
+    mutate: Any = ()                # written inputs (auxiliary states); see the docstring
+    returns_mutated: bool = True
     # Inputs and outputs named by the attributes, for an operator whose arguments depend on
     # them (Custom: its CustomOpProp's lists): ``(attrs) -> names``.
     inputs_for: Callable = None
@@ -67,6 +122,22 @@ class OpSpec:
     # (attrs, input stypes) -> output storage (MXNet's FInferStorageType); see storage.py
     infer_storage: Callable = None
     doc: str = ""
+    # MXNet's graph facts, described in the class docstring.
+    conditional_inputs: dict = field(default_factory=dict)
+    input_init: dict = field(default_factory=dict)
+    input_dtypes: dict = field(default_factory=dict)
+    total_outputs: Any = None
+    output_names: tuple = None
+    lists_input_names: bool = False
+    same_shape: bool = False
+    infers_partial_shapes: bool = True
+    keeps_unknown_dims: bool = False
+    shape_needs_known: str = None
+    infer_from_output: Callable = None
+    reads_training: Callable = None
+    differentiable: bool = True
+    zero_gradient: bool = False
+    stateful: bool = False
 
     # Whether an unknown keyword is ignored rather than an error. MXNet 1.9.1 checks keywords
     # against an operator's parameter struct: one without (no attributes, fixed inputs) or
@@ -126,9 +197,63 @@ class OpSpec:
         return n(attrs) if callable(n) else n
 
     def mutated_inputs(self, attrs, n_inputs):
-        """Positions of the inputs written in place, in the order the impl returns them."""
+        """Positions of the inputs the operator writes (its auxiliary states)."""
         m = self.mutate
         return tuple(m(attrs, n_inputs) if callable(m) else m)
+
+    def returned_inputs(self, attrs, n_inputs):
+        """Positions of the written inputs whose new values the impl returns after its
+        outputs, in that order."""
+        return self.mutated_inputs(attrs, n_inputs) if self.returns_mutated else ()
+
+    # ---- graph facts -------------------------------------------------------------------------
+    def present_inputs(self, attrs, n_given=None):
+        """The names of the inputs a node has for ``attrs`` (``n_given``: how many were
+        given, for a variadic operator: ``data0``, ``data1``, ...)."""
+        if self.variadic:
+            return [f"{self.inputs[0]}{i}" for i in range(n_given or 0)]
+        if self.inputs_for is not None:
+            return list(self.inputs_for(attrs))
+        rules = self.conditional_inputs
+        return [n for n in self.inputs if n not in rules or rules[n](attrs)]
+
+    def total_outputs_for(self, attrs):
+        """Outputs of the node in MXNet's graph, hidden ones included."""
+        visible = self.num_outputs_for(attrs)
+        total = visible if self.total_outputs is None else self.total_outputs
+        return max(visible, total(attrs) if callable(total) else total)
+
+    def output_names_for(self, attrs):
+        """Names of the visible outputs (``fc1_output`` is ``fc1`` + ``_`` + ``output``)."""
+        if self.outputs_for is not None:
+            return list(self.outputs_for(attrs))
+        visible = self.num_outputs_for(attrs)
+        if self.output_names is not None:
+            return list(self.output_names[:visible])
+        if self.total_outputs_for(attrs) == 1:
+            return ["output"]
+        return [f"output{i}" for i in range(visible)]
+
+    def unknown_input_dtype(self, name, known, attrs):
+        """The dtype (name) of input ``name`` left unknown, given the first known input
+        dtype (None if none is known)."""
+        rule = self.input_dtypes.get(name)
+        return known if rule is None else rule(known, attrs)
+
+    def monitor_input_names(self, attrs, n_given):
+        """The names an executor's monitor gives a node's inputs (after ``nodename_``)."""
+        if self.lists_input_names:
+            if self.variadic:
+                return [f"arg{i}" for i in range(n_given)]
+            names = self.present_inputs(attrs, n_given)
+            if len(names) == n_given:
+                return names
+        return [f"input{i}" for i in range(n_given)]
+
+    def depends_on_training(self, attrs):
+        """Whether the operator computes differently in training for ``attrs``."""
+        return self.training and (self.reads_training is None or
+                                  bool(self.reads_training(attrs)))
 
     def static_key(self, attrs):
         """The attributes that are compiled in (everything but ``dynamic``), hashable."""
@@ -193,6 +318,17 @@ class OpSpec:
         for n, d in self.attrs.items():
             lines.append(f"{n} : {'required' if d is Required else f'optional, default={d!r}'}")
         return "\n".join(lines)
+
+
+def if_attr(name):
+    """A ``conditional_inputs`` rule: the input exists when attribute ``name`` is true."""
+    return lambda attrs: bool(attrs[name])
+
+
+def unless_attr(name):
+    """A ``conditional_inputs`` rule: the input exists unless attribute ``name`` is true
+    (``bias`` unless ``no_bias``)."""
+    return lambda attrs: not attrs[name]
 
 
 def hashable(value):

@@ -40,7 +40,7 @@ def _upsampling_weight_shape(shapes, attrs):
 @register("UpSampling", inputs=("data",), variadic=True,
           attrs=dict(scale=Required, num_filter=0, sample_type=Required,
                      multi_input_mode="concat", workspace=512),
-          infer_params=_upsampling_weight_shape)
+          infer_params=_upsampling_weight_shape, lists_input_names=True)
 def upsampling(*data, scale, num_filter, sample_type, multi_input_mode, workspace):
     """Upsample by an integer ``scale``. ``'nearest'``: every input is repeated up to the
     first input's size times ``scale`` and the results are concatenated on channels (or
@@ -81,7 +81,7 @@ def upsampling(*data, scale, num_filter, sample_type, multi_input_mode, workspac
 
 
 @register("Crop", inputs=("data",), variadic=True,
-          attrs=dict(offset=(0, 0), h_w=(0, 0), center_crop=False))
+          attrs=dict(offset=(0, 0), h_w=(0, 0), center_crop=False), lists_input_names=True)
 def crop(*data, offset, h_w, center_crop):
     """Crop the H and W axes of ``data[0]`` to ``h_w`` or, given a second input, to that
     input's H and W; at ``offset`` or, with ``center_crop``, in the middle."""
@@ -126,7 +126,8 @@ def _affine_grid(theta, height, width):
     return out.reshape(theta.shape[0], 2, height, width)
 
 
-@register("GridGenerator", attrs=dict(transform_type=Required, target_shape=(0, 0)))
+@register("GridGenerator", attrs=dict(transform_type=Required, target_shape=(0, 0)),
+          total_outputs=2, output_names=("output",), lists_input_names=True)
 def grid_generator(data, *, transform_type, target_shape):
     """A sampling grid (N, 2, H, W) of x, y in [-1, 1]: from (N, 6) affine parameters
     (``'affine'``, H, W = ``target_shape``) or from an (N, 2, H, W) flow added to the
@@ -168,7 +169,8 @@ def _bilinear_sample(data, grid):
     return out.reshape(n, c, *grid.shape[2:]).astype(data.dtype)
 
 
-@register("BilinearSampler", inputs=("data", "grid"), attrs=dict(cudnn_off=None))
+@register("BilinearSampler", inputs=("data", "grid"), attrs=dict(cudnn_off=None),
+          total_outputs=2, output_names=("output",), lists_input_names=True)
 def bilinear_sampler(data, grid, *, cudnn_off):
     """Bilinear samples of ``data`` (N, C, H, W) at ``grid`` (N, 2, h, w): x, y in [-1, 1]
     span the image; points outside it read 0."""
@@ -181,7 +183,8 @@ def bilinear_sampler(data, grid, *, cudnn_off):
 
 @register("SpatialTransformer", inputs=("data", "loc"),
           attrs=dict(target_shape=(0, 0), transform_type=Required, sampler_type=Required,
-                     cudnn_off=None))
+                     cudnn_off=None),
+          total_outputs=3, output_names=("output",), lists_input_names=True)
 def spatial_transformer(data, loc, *, target_shape, transform_type, sampler_type, cudnn_off):
     """Bilinear samples of ``data`` on the affine grid of ``loc`` (N, 6), of size
     ``target_shape``."""
@@ -200,7 +203,8 @@ def spatial_transformer(data, loc, *, target_shape, transform_type, sampler_type
 
 @register("Correlation", inputs=("data1", "data2"),
           attrs=dict(kernel_size=1, max_displacement=1, stride1=1, stride2=1, pad_size=0,
-                     is_multiply=True))
+                     is_multiply=True),
+          total_outputs=3, output_names=("output",), lists_input_names=True)
 def correlation(data1, data2, *, kernel_size, max_displacement, stride1, stride2, pad_size,
                 is_multiply):
     """FlowNet correlation of two (N, C, H, W) feature maps: for every displacement within
@@ -311,7 +315,9 @@ def _resize_shape(op, data, like, height, width, scale_height, scale_width, mode
 
 @register("_contrib_BilinearResize2D", inputs=("data", "like"),
           attrs=dict(height=1, width=1, scale_height=None, scale_width=None, mode="size",
-                     align_corners=True))
+                     align_corners=True),
+          conditional_inputs={"like": lambda attrs: attrs["mode"] == "like"},
+          lists_input_names=True)
 def bilinear_resize_2d(data, like, *, height, width, scale_height, scale_width, mode,
                        align_corners):
     """Bilinear resize of the H and W axes of (N, C, H, W) data, to a size given by
@@ -403,7 +409,8 @@ def _roi_pool_one(data, roi, pooled, scale):
 
 
 @register("ROIPooling", inputs=("data", "rois"),
-          attrs=dict(pooled_size=Required, spatial_scale=Required))
+          attrs=dict(pooled_size=Required, spatial_scale=Required),
+          total_outputs=2, output_names=("output",), lists_input_names=True)
 def roi_pooling(data, rois, *, pooled_size, spatial_scale):
     """Max pooling of each region of interest into a ``pooled_size`` grid of bins:
     (R, C, PH, PW). Coordinates are rounded to the feature map; empty bins give 0."""
@@ -466,7 +473,7 @@ def _roi_align_one(data, roi, pooled, scale, sample_ratio, aligned, position_sen
 
 @register("_contrib_ROIAlign", inputs=("data", "rois"),
           attrs=dict(pooled_size=Required, spatial_scale=Required, sample_ratio=-1,
-                     position_sensitive=False, aligned=False))
+                     position_sensitive=False, aligned=False), lists_input_names=True)
 def roi_align(data, rois, *, pooled_size, spatial_scale, sample_ratio, position_sensitive,
               aligned):
     """Average of bilinear samples in each bin of each region of interest: (R, C, PH, PW).

@@ -6,8 +6,9 @@ default, users write and read unknown dimensions as 0 and unknown shapes as ``()
 
 Passes over the graph repeat until nothing changes. In each, an operator
 
-* fills its inputs from rules: parameter shapes from the operator's ``infer_params``,
-  element-wise operators' inputs and output from one another, a few special cases;
+* fills its inputs from the rules on its spec: parameter shapes from ``infer_params``,
+  inputs from the output with ``infer_from_output``, and for a ``same_shape`` operator
+  inputs and output from one another;
 * computes its outputs with ``jax.eval_shape`` of its implementation once every input
   has a rank. Unknown dimensions are evaluated twice, standing for two different sizes;
   an output dimension that differs between the two runs is unknown;
@@ -26,8 +27,8 @@ import numpy as np
 
 from ..base import MXNetError
 from ..ndarray.serialization import _DTYPES, _dtype
+from ..operator.shape_rules import fully_known, merge_partial
 from ..util import is_np_shape
-from . import _opinfo
 
 __all__ = ["infer_shape", "infer_type", "infer_graph"]
 
@@ -39,22 +40,8 @@ _STAND_INS = (1031, 2053)
 _PROBE = (7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43)
 
 
-def _known(shape):
-    """Every dimension known."""
-    return shape is not None and all(d >= 0 for d in shape)
-
-
 def _fill(shape, size):
     return tuple(size if d < 0 else d for d in shape)
-
-
-def _merge(old, new):
-    """``old`` with its unknown dimensions filled from ``new`` (same rank), else ``old``."""
-    if old is None:
-        return new
-    if new is None or len(new) != len(old):
-        return old
-    return tuple(o if o >= 0 else n for o, n in zip(old, new))
 
 
 def _from_user(shape):
@@ -113,7 +100,7 @@ class _Graph:
         for _ in range(2 * len(self.nodes) + 2):
             if not any([self._step(n) for n in ops]):
                 break
-        self.shape = {k: s for k, s in self.partial.items() if _known(s)}
+        self.shape = {k: s for k, s in self.partial.items() if fully_known(s)}
 
     # ---- one operator ------------------------------------------------------------------------
     def _step(self, node):
@@ -121,8 +108,8 @@ class _Graph:
         keys = [(id(c), i) for c, i, _ in node.inputs]
         outs = [(id(node), i) for i in range(node.num_outputs())]
         names = node.input_names()
-        needed = _opinfo.SHAPE_NEEDS_KNOWN.get(spec.name)
-        if needed is not None and not _known(self.partial.get(keys[names.index(needed)])):
+        needed = spec.shape_needs_known
+        if needed is not None and not fully_known(self.partial.get(keys[names.index(needed)])):
             return self._step_dtype(node, spec, attrs, keys, outs)
         progress = self._fill_inputs(node, spec, attrs, keys, outs, names)
         shapes = [self.partial.get(k) for k in keys]
@@ -158,7 +145,7 @@ class _Graph:
         """Merge ``shape`` into the shape of ``key`` (an input or output of ``node``);
         known dimensions must agree."""
         old = self.partial.get(key)
-        merged = _merge(old, shape)
+        merged = merge_partial(old, shape)
         if old is not None and shape is not None and (
                 len(old) != len(shape) or any(a >= 0 and b >= 0 and a != b
                                               for a, b in zip(old, shape))):
@@ -167,7 +154,7 @@ class _Graph:
                              f"({node.op}: inconsistent shapes)")
         if merged is None or merged == old:
             return False
-        if key in self._from_attr and not _known(merged):
+        if key in self._from_attr and not fully_known(merged):
             return False  # MXNet keeps a ``__shape__`` until inference completes it
         self.partial[key] = merged
         return True
@@ -184,23 +171,23 @@ class _Graph:
         inputs from the known ones."""
         progress = False
         shapes = [self.partial.get(k) for k in keys]
-        if spec.name in _opinfo.SAME_SHAPE:
+        if spec.same_shape:
             every = [*shapes, self.partial.get(outs[0])]
-            merged = functools.reduce(_merge, every)
+            merged = functools.reduce(merge_partial, every)
             if merged is not None:
                 for k in [*keys, outs[0]]:
                     progress |= self._set(k, merged, node)
-        elif not all(_known(s) for s in shapes):
+        elif not all(fully_known(s) for s in shapes):
             inferred = _rule_shapes(spec, names, shapes, attrs,
                                     [self.partial.get(k) for k in outs])
             for k, name in zip(keys, names):  # a known input is checked by the forward
-                if inferred.get(name) is not None and not _known(self.partial.get(k)):
+                if inferred.get(name) is not None and not fully_known(self.partial.get(k)):
                     progress |= self._set(k, tuple(int(d) for d in inferred[name]), node)
         known = next((self.dtype[k] for k in keys if k in self.dtype), None)
         for k, (child, _, _), name in zip(keys, node.inputs, names):
             if k in self.dtype or not child.is_variable():
                 continue
-            dtype = _opinfo.input_dtype(spec, name, known, attrs)
+            dtype = spec.unknown_input_dtype(name, known, attrs)
             if dtype is None and k in self.partial:
                 dtype = self.default_dtype
             if dtype is not None:
@@ -217,13 +204,13 @@ class _Graph:
             filled = dict(attrs, shape=tuple(max(d, 1) for d in target))
             dtype = self._eval(node, spec, filled, keys, names, shapes)[0].dtype
             found = [(target, dtype)]
-        elif all(_known(s) for s in shapes):
+        elif all(fully_known(s) for s in shapes):
             results = self._eval(node, spec, attrs, keys, names, shapes)
             found = [(tuple(r.shape), r.dtype) for r in results]
             if not keys and not is_np_shape() and 0 in tuple(attrs.get("shape") or ()):
                 # legacy shapes: a 0 in a creation operator's shape is an unknown dimension
                 found = [(tuple(-1 if d == 0 else d for d in s), t) for s, t in found]
-        elif spec.name in _opinfo.NO_PARTIAL_SHAPE:
+        elif not spec.infers_partial_shapes:
             return False
         else:
             runs = []
@@ -236,7 +223,7 @@ class _Graph:
             found = [(tuple(a if a == b else -1 for a, b in zip(r1.shape, r2.shape))
                       if len(r1.shape) == len(r2.shape) else None, r1.dtype)
                      for r1, r2 in zip(*runs)]
-            if spec.name in _opinfo.UNKNOWN_STAYS_UNKNOWN:
+            if spec.keeps_unknown_dims:
                 found = [(tuple(-1 if d < 0 else o for o, d in zip(s, shapes[0])), t)
                          for s, t in found]
         progress = False
@@ -255,7 +242,7 @@ class _Graph:
         unknown = [(i, d) for i, s in enumerate(shapes) for d, v in enumerate(s) if v < 0]
         targets = [(o, j, v) for o, k in enumerate(outs)
                    for j, v in enumerate(self.partial.get(k) or ()) if v >= 0]
-        if not unknown or not targets or spec.name in _opinfo.NO_PARTIAL_SHAPE:
+        if not unknown or not targets or not spec.infers_partial_shapes:
             return False
         low, high = _STAND_INS
 
@@ -341,14 +328,12 @@ def _rule_shapes(spec, names, shapes, attrs, out_shapes):
     """Input name -> shape from the operator's rules. Rules written for known shapes see
     unknown dimensions as two stand-in sizes; a dimension that differs is unknown."""
     known = {n: s for n, s in zip(names, shapes) if s is not None}
-    if spec.name == "where":
-        return _where_shapes(known, out_shapes[0])
-    if spec.name == "Reshape" and "data" in known:
-        return {"data": _reshape_input(known["data"], attrs, out_shapes[0])}
+    if spec.infer_from_output is not None:
+        return spec.infer_from_output(known, attrs, out_shapes[0])
     # A partly known parameter is asked for in full and merged; a partly known data
     # input is given to the rules as stand-in sizes.
-    known = {n: s for n, s in known.items() if _known(s) or n == "data"}
-    if all(_known(s) for s in known.values()):
+    known = {n: s for n, s in known.items() if fully_known(s) or n == "data"}
+    if all(fully_known(s) for s in known.values()):
         return _param_rules(spec, known, attrs)
     runs = [_param_rules(spec, {n: _fill(s, size) for n, s in known.items()}, attrs)
             for size in _STAND_INS]
@@ -371,42 +356,7 @@ def _param_rules(spec, known, attrs):
             return spec.infer_params({n: known.get(n) for n in spec.input_list(attrs)}, attrs)
         except (KeyError, TypeError, IndexError, ValueError, MXNetError):
             return {}
-    if "data" not in known or "label" in known:
-        return {}
-    if spec.name == "SoftmaxOutput":
-        return {"label": _opinfo.softmax_label_shape(known["data"], attrs)}
-    if spec.name in _opinfo.REGRESSION:
-        return {"label": _opinfo.regression_label_shape(known["data"])}
     return {}
-
-
-def _where_shapes(known, out):
-    """MXNet's ``where`` (only once the condition is known): x, y and the output have one
-    shape, the condition too unless it is 1-D (one value per row)."""
-    merged = functools.reduce(_merge, [known.get("x"), known.get("y"), out])
-    if merged is None:
-        return {}
-    result = {"x": merged, "y": merged}
-    if len(known["condition"]) == len(merged):
-        result["condition"] = merged
-    return result
-
-
-def _reshape_input(shape, attrs, out=None):
-    """The one unknown dimension of Reshape's input from the element count of a known
-    output or of an explicit target shape (as MXNet infers it backward); else the shape
-    unchanged."""
-    if _known(out) and list(shape).count(-1) == 1:
-        known = int(np.prod([d for d in shape if d >= 0]))
-        if known and int(np.prod(out)) % known == 0:
-            return tuple(int(np.prod(out)) // known if d < 0 else d for d in shape)
-    target = attrs["shape"]
-    if not target or any(d <= 0 for d in target) or list(shape).count(-1) != 1:
-        return shape
-    known, total = int(np.prod([d for d in shape if d >= 0])), int(np.prod(target))
-    if known == 0 or total % known:
-        return shape
-    return tuple(total // known if d < 0 else d for d in shape)
 
 
 def infer_graph(symbol, shapes=None, dtypes=None, default_dtype=None):
@@ -454,7 +404,7 @@ def _warn_incomplete(symbol, arg_values, what, show):
 
 
 def _complete(value, what):
-    return _known(value) if what == "shape" else value is not None
+    return fully_known(value) if what == "shape" else value is not None
 
 
 def infer_shape(symbol, args, kwargs, partial):
@@ -465,7 +415,7 @@ def infer_shape(symbol, args, kwargs, partial):
     graph = infer_graph(symbol, _given(symbol, args, kwargs, "shape"),
                         default_dtype="float32")
     result = _split(symbol, graph, graph.partial)
-    if not partial and not all(_known(v) for part in result for v in part):
+    if not partial and not all(fully_known(v) for part in result for v in part):
         _warn_incomplete(symbol, result[0], "shape", _to_user)
         return None, None, None
     return tuple([_to_user(v) for v in part] for part in result)

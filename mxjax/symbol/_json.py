@@ -12,7 +12,6 @@ import json
 from ..base import MXNetError
 from ..operator import spec as _spec
 from ..util import is_np_shape
-from . import _opinfo
 from .symbol import Symbol, _Node
 
 __all__ = ["dumps", "loads"]
@@ -62,7 +61,7 @@ def dumps(symbol):
         fields.append('"inputs": ' + _entries(((index[id(c)], i, v) for c, i, v in node.inputs),
                                               6))
         blocks.append("    {\n" + ", \n".join("      " + f for f in fields) + "\n    }")
-        total = 1 if node.is_variable() else _opinfo.total_outputs(node.spec, node.op_attrs())
+        total = 1 if node.is_variable() else node.spec.total_outputs_for(node.op_attrs())
         row_ptr.append(row_ptr[-1] + total)
     arg_nodes = [i for i, n in enumerate(nodes) if n.is_variable()]
     heads = [(index[id(n)], i, 0) for n, i in symbol._outputs]

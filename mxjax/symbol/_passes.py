@@ -19,33 +19,22 @@ import copy
 import numpy as np
 
 from ..base import MXNetError
-from . import _opinfo
 from .symbol import Symbol, _Node
 
-__all__ = ["eliminate_common_expr", "backward_nodes", "planned_bytes", "uses_random",
-           "reads_mode"]
-
-
-def reads_mode(node):
-    """Whether operator ``node`` computes differently in training (RNN only through its
-    dropout between layers)."""
-    if not node.spec.training:
-        return False
-    return not (node.op == "RNN" and float(node.op_attrs()["p"]) == 0)
+__all__ = ["eliminate_common_expr", "backward_nodes", "planned_bytes", "uses_random"]
 
 
 def uses_random(symbol):
     """Whether running ``symbol`` draws random numbers (or may: a stateful operator)."""
-    return any(not n.is_variable() and (n.spec.random or n.op in _opinfo.STATEFUL)
+    return any(not n.is_variable() and (n.spec.random or n.spec.stateful)
                for n in symbol._nodes())
 
 
 # ---- common-subexpression elimination --------------------------------------------------------
 def _mergeable(node):
-    if node.is_variable() or node.op in _opinfo.STATEFUL:
+    if node.is_variable() or node.spec.stateful:
         return False
-    spec = node.spec
-    return not spec.random and not node.mutated_inputs()
+    return not node.spec.random and not node.mutated_inputs()
 
 
 def _common_pairs(symbol):
@@ -104,13 +93,12 @@ def backward_nodes(symbol, grad_args):
             reaches.add(id(node))
     receives = {id(n) for n, _ in symbol._outputs}  # nodes whose output gets a gradient
     for node in reversed(nodes):
-        if id(node) in receives and not node.is_variable() and \
-                node.op not in _opinfo.ZERO_GRADIENT:
+        if id(node) in receives and not node.is_variable() and not node.spec.zero_gradient:
             receives.update(id(c) for c, _, _ in node.inputs)
     needed = {id(n) for n in nodes if not n.is_variable() and id(n) in receives and
-              id(n) in reaches and n.op not in _opinfo.ZERO_GRADIENT}
+              id(n) in reaches and not n.spec.zero_gradient}
     for node in nodes:
-        if id(node) in needed and node.op in _opinfo.NON_DIFFERENTIABLE:
+        if id(node) in needed and not node.spec.differentiable:
             raise MXNetError(f"Operator {node.op} is non-differentiable because it didn't "
                              "register FGradient attribute.")
     return needed

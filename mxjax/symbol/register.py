@@ -15,7 +15,6 @@ from .. import name as _name
 from ..base import MXNetError
 from ..ndarray import register as _nd_register
 from ..ndarray.register import _split_args
-from . import _opinfo
 from .symbol import Symbol, _hidden_key, _Node
 
 __all__ = ["create_op", "make_function", "populate", "wire_inputs"]
@@ -67,7 +66,7 @@ def wire_inputs(spec, node, attrs, inputs):
     if spec.variadic:
         entries = [s._outputs[0] for s in inputs]
     else:
-        present = _opinfo.input_names(spec, attrs)
+        present = spec.present_inputs(attrs)
         for input_name, value in zip(spec.input_list(attrs), inputs):
             if input_name not in present:
                 if value is not None:
@@ -77,11 +76,11 @@ def wire_inputs(spec, node, attrs, inputs):
             if value is None:
                 value = Symbol([(_Node("null", f"{node.name}_{input_name}", node.attrs), 0)])
             entries.append(value._outputs[0])
-    mutated = _opinfo.aux_indices(spec, attrs, len(entries))
+    mutated = spec.mutated_inputs(attrs, len(entries))
     wired = []
     for i, (child, index) in enumerate(entries):
         if child.is_variable():
-            init = _opinfo.input_init(spec, i)
+            init = spec.input_init.get(i)
             if init is not None and "__init__" not in child.attrs:
                 child.attrs["__init__"] = init
         if i in mutated:

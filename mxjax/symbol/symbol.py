@@ -19,7 +19,6 @@ from ..base import MXNetError, NotImplementedForSymbol, numeric_types
 from ..ndarray.ndarray import _FORWARDED_METHODS, _STORAGE_TYPE_STR_TO_ID
 from ..ndarray.serialization import _FLAG_OF_NAME
 from ..operator import spec as _spec
-from . import _opinfo
 
 __all__ = ["Symbol", "var", "Variable", "Group", "load", "load_json", "pow", "power",
            "maximum", "minimum", "hypot", "eye", "zeros", "ones", "full", "arange",
@@ -59,17 +58,17 @@ class _Node:
     def output_names(self):
         if self.is_variable():
             return [self.name]
-        names = _opinfo.output_names(self.spec, self.op_attrs())
+        names = self.spec.output_names_for(self.op_attrs())
         return [f"{self.name}_{n}" if self.name else n for n in names]
 
     def input_names(self):
         """Names of this node's inputs (MXNet's argument names of the operator)."""
-        return _opinfo.input_names(self.spec, self.op_attrs(), len(self.inputs))
+        return self.spec.present_inputs(self.op_attrs(), len(self.inputs))
 
     def mutated_inputs(self):
         if self.is_variable():
             return set()
-        return set(_opinfo.aux_indices(self.spec, self.op_attrs(), len(self.inputs)))
+        return set(self.spec.mutated_inputs(self.op_attrs(), len(self.inputs)))
 
 
 def _topo(heads):

@@ -5,15 +5,17 @@ call or a Dropout draws the next key and receives it as an input of its compiled
 function, so no random value is ever baked into a compiled function.
 """
 
+import functools
 import threading
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from . import _tracing, engine
 from .context import current_context
 
-__all__ = ["seed", "next_key"]
+__all__ = ["seed", "next_key", "next_keys"]
 
 _state = threading.local()
 
@@ -23,6 +25,11 @@ def _fold_in(key, counter):
 
 
 _fold_in_compiled = jax.jit(_fold_in)
+
+
+def _fold_in_range(key, first, n):
+    counters = first + jnp.arange(n, dtype=first.dtype)
+    return (jax.vmap(lambda i: jax.random.fold_in(key, i))(counters),)
 
 
 def _get():
@@ -52,3 +59,15 @@ def next_key(concrete=False):
         return _fold_in_compiled(s.key, s.counter)[0]
     return engine.call(_fold_in, "fold_in", [s.key, s.counter],
                        engine.current_ctx() or current_context(), compiled=_fold_in_compiled)[0]
+
+
+def next_keys(n):
+    """The keys of ``n`` successive :func:`next_key` calls, stacked (``uint32[n, 2]``):
+    one computation for an update that draws per weight as MXNet's loop over weights
+    draws, one after another."""
+    if _tracing.active():
+        return jnp.stack([_tracing.next_key() for _ in range(n)])
+    s = _get()
+    first, s.counter = s.counter + 1, s.counter + n
+    return engine.call(functools.partial(_fold_in_range, n=n), ("fold_in_range", n),
+                       [s.key, np.uint32(first)], engine.current_ctx() or current_context())[0]

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ..base import MXNetError, shape_error
+from .elemwise import expm1
 from .spec import Required, choices_type, register, unless_attr
 
 # MXNet's SELU constants (mshadow_op.h), and 1/sqrt(2) for the erf form of GELU.
@@ -103,7 +104,7 @@ def activation(data, *, act_type):
 
 @jax.custom_jvp
 def _selu(x):
-    return _SELU_LAMBDA * jnp.where(x > 0, x, _SELU_ALPHA * jnp.expm1(x))
+    return _SELU_LAMBDA * jnp.where(x > 0, x, _SELU_ALPHA * expm1(x))
 
 
 @_selu.defjvp
@@ -169,7 +170,7 @@ def leaky_relu(data, gamma, *, act_type, slope, lower_bound, upper_bound, key, _
         mean_slope = jnp.asarray((lower_bound + upper_bound) / 2, dt)
         return _leaky(data, mean_slope), jnp.zeros_like(data)
     if act_type == "elu":
-        return jnp.where(data > 0, data, jnp.asarray(slope, dt) * jnp.expm1(data))
+        return jnp.where(data > 0, data, jnp.asarray(slope, dt) * expm1(data))
     if act_type == "selu":
         return _selu(data)
     return 0.5 * data * (1 + lax.erf(data * jnp.asarray(_INV_SQRT2, dt)))

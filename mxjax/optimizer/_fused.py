@@ -31,7 +31,7 @@ def trace_count():
 
 @functools.cache
 def _compiled(cls, static, mp, keys, state_fmt, donate, lazy=None):
-    """``(pure, jitted)``: ``pure(*weights, *grads, *state_leaves, table, key, *row_masks)``
+    """``(pure, jitted)``: ``pure(*weights, *grads, *state_leaves, table, keys, *row_masks)``
     returns the new weights and state leaves, flat. ``lazy[i]``: weight ``i``'s update
     keeps the rows its (row_sparse) gradient does not store; a row mask per such weight."""
     n = len(mp)
@@ -43,9 +43,8 @@ def _compiled(cls, static, mp, keys, state_fmt, donate, lazy=None):
         masks = iter(args[len(args) - n_masks:])
         args = args[:len(args) - n_masks]
         weights, grads = args[:n], args[n:2 * n]
-        leaves, (table, key) = list(args[2 * n:-2]), args[-2:]
+        leaves, (table, rng) = list(args[2 * n:-2]), args[-2:]
         states = [_rebuild(leaves, f) for f in state_fmt]
-        rng = None if key is None else jax.random.split(key, n)
         new_weights, new_leaves = [], []
         for i, (w, g, s) in enumerate(zip(weights, grads, states)):
             hyper = {k: table[i, j] for j, k in enumerate(keys)}
@@ -137,9 +136,9 @@ def apply(opt, weights, grads, states, hypers, mp, aggregated=False, donate=Fals
     else:
         values = [*(_value(w, donate) for w in weights), *(g._data for g in grads),
                   *(_value(s, donate) for s in leaves)]
-    key = _random.next_key() if cls._random else None
+    rng_keys = _random.next_keys(len(weights)) if cls._random else None  # one per weight
     result = engine.call(pure, ("optimizer", cls, *static, donate, lazy),
-                         [*values, table, key, *masks], weights[0].context, compiled=jitted)
+                         [*values, table, rng_keys, *masks], weights[0].context, compiled=jitted)
     for arr, value in zip((*weights, *leaves), result):
         if hasattr(arr, "_set_updated"):  # a sparse array keeps what it stored
             arr._set_updated(value)

@@ -7,10 +7,14 @@ kinds cannot be mixed, as in MXNet.
 
 from ..base import numeric_types
 from ..ndarray.random import _Null
+from ..operator import get as _get_spec
+from .register import make_function
 from .symbol import Symbol, _call
 
 __all__ = ["uniform", "normal", "randn", "poisson", "exponential", "gamma", "multinomial",
-           "negative_binomial", "generalized_negative_binomial", "shuffle", "randint"]
+           "negative_binomial", "generalized_negative_binomial", "shuffle", "randint",
+           "exponential_like", "gamma_like", "generalized_negative_binomial_like",
+           "negative_binomial_like", "normal_like", "poisson_like", "uniform_like"]
 
 
 def _draw(name, params, shape, dtype, kwargs, sampler=True):
@@ -85,3 +89,17 @@ def shuffle(data, **kwargs):
 def randint(low, high, shape=_Null, dtype=_Null, **kwargs):
     """Integers drawn uniformly from ``[low, high)``."""
     return _draw("randint", [low, high], shape, dtype, kwargs, sampler=False)
+
+
+def _like(name):
+    """``mx.sym.random.<name>``, generated from the operator ``_random_<name>``."""
+    return make_function(_get_spec(f"_random_{name}"), name)
+
+
+uniform_like = _like("uniform_like")
+normal_like = _like("normal_like")
+gamma_like = _like("gamma_like")
+exponential_like = _like("exponential_like")
+poisson_like = _like("poisson_like")
+negative_binomial_like = _like("negative_binomial_like")
+generalized_negative_binomial_like = _like("generalized_negative_binomial_like")

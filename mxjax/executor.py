@@ -23,7 +23,7 @@ from .ndarray.ndarray import NDArray
 from .symbol import _cache, _infer, _passes, _run
 from .util import is_np_shape
 
-__all__ = ["Executor", "simple_bind"]
+__all__ = ["Executor", "simple_bind", "monitored_values", "forward_batch"]
 
 _NO_KEY = np.zeros(2, np.uint32)  # the key argument of a graph without random operators
 
@@ -342,27 +342,10 @@ class Executor:
 
     def _run_monitor(self, args, aux, is_train):
         callback, monitor_all = self._monitor
-        internals = self._symbol.get_internals()
         values = dict(zip(self._arg_names, (NDArray(v, self._ctx) for v in args)))
         values.update(zip(self._aux_names, (NDArray(v, self._ctx) for v in aux)))
-        from . import autograd
-        with autograd.pause(train_mode=is_train):
-            outputs = _run.evaluate(internals, values)
-        value_of = {(id(node), i): value for (node, i), value in zip(internals._outputs,
-                                                                      outputs)}
-        # As MXNet's executor: node by node, its inputs (a variable input also under its
-        # own name) when monitoring all, then its outputs.
-        for node in self._symbol._nodes():
-            if node.is_variable():
-                continue
-            if monitor_all:
-                names = node.spec.monitor_input_names(node.op_attrs(), len(node.inputs))
-                for name, (child, i, _) in zip(names, node.inputs):
-                    if child.is_variable():
-                        callback(child.name, value_of[(id(child), i)])
-                    callback(f"{node.name}_{name}", value_of[(id(child), i)])
-            for i, name in enumerate(node.output_names()):
-                callback(name, value_of[(id(node), i)])
+        for name, _, value, _ in monitored_values(self._symbol, values, is_train, monitor_all):
+            callback(name, value)
 
     def debug_str(self):
         """The bound symbol's ``debug_str()`` and, as MXNet reports it, the memory planned
@@ -389,6 +372,32 @@ def _shape_tuple(shape):
     if shape is None:
         return ()
     return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+def monitored_values(symbol, values, is_train, monitor_all=False):
+    """What MXNet's monitors report of ``symbol`` run on ``values`` (NDArrays of every
+    argument and auxiliary state, by name), in MXNet's order: node by node, its inputs
+    when ``monitor_all``, then its outputs. Yields ``(name, operator name, NDArray,
+    alias)``; ``alias`` marks a variable input reported again under its own name (the
+    executor's monitor does, a block's op hook does not)."""
+    from . import autograd
+
+    internals = symbol.get_internals()
+    with autograd.pause(train_mode=is_train):
+        outputs = _run.evaluate(internals, values)
+    value_of = {(id(node), i): value for (node, i), value in zip(internals._outputs, outputs)}
+    for node in symbol._nodes():
+        if node.is_variable():
+            continue
+        if monitor_all:
+            names = node.spec.monitor_input_names(node.op_attrs(), len(node.inputs))
+            for name, (child, i, _) in zip(names, node.inputs):
+                value = value_of[(id(child), i)]
+                if child.is_variable():
+                    yield child.name, node.op, value, True
+                yield f"{node.name}_{name}", node.op, value, False
+        for i, name in enumerate(node.output_names()):
+            yield name, node.op, value_of[(id(node), i)], False
 
 
 def forward_batch(executor, name, values, is_train=True):

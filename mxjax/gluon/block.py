@@ -295,12 +295,12 @@ class Block:
         raise NotImplementedError
 
     def register_op_hook(self, callback, monitor_all=False):
-        """Not implemented: MXNet calls ``callback(name, op_name, array)`` for each operator
-        of a hybridized block as it runs."""
-        raise NotImplementedError(
-            "Block.register_op_hook is not implemented in mxjax (a hybridized block runs "
-            "as one compiled function); use autograd.get_symbol or Executor monitors to "
-            "inspect intermediate values")
+        """Install ``callback(node_name, op_name, array)`` on the hybridized blocks inside:
+        called for each operator output (and input, with ``monitor_all``) when they run,
+        with what MXNet's C callback gives: names as bytes, the array as the address of
+        its handle (``NDArray(ctypes.cast(array, NDArrayHandle))`` reads it)."""
+        for child in self._children.values():
+            child.register_op_hook(callback, monitor_all)
 
     def summary(self, *inputs):
         """Print each layer's output shape and parameter count, as MXNet does."""
@@ -320,6 +320,7 @@ class HybridBlock(Block):
         self._active = False
         self._flags = {}
         self._cached = None
+        self._op_hook = None
 
     def __setattr__(self, name, value):
         super().__setattr__(name, value)
@@ -341,6 +342,15 @@ class HybridBlock(Block):
     def __getstate__(self):
         # The compiled function is rebuilt on demand; it does not pickle.
         return {**self.__dict__, "_cached": None}
+
+    def register_op_hook(self, callback, monitor_all=False):
+        """Install ``callback(node_name, op_name, array_handle)`` on this block and its
+        children: after each hybridized call, called for every operator output (and
+        input, with ``monitor_all``) in MXNet's order and names. The values come from a
+        second, op-by-op run of the block's graph: the compiled call shows none."""
+        self._op_hook = (callback, monitor_all)
+        for child in self._children.values():
+            child._op_hook = self._op_hook
 
     def hybridize(self, active=True, **kwargs):
         self._active = active
@@ -372,7 +382,10 @@ class HybridBlock(Block):
                                  f"inputs: {contexts}")
             if self._cached is None:
                 self._cached = _hybrid.CachedBlock(self)
-            return self._cached(x, *args)
+            out = self._cached(x, *args)
+            if self._op_hook is not None:
+                symbol_block.run_op_hook(self, self._op_hook, leaves)
+            return out
         return self._imperative_forward(x, *args)
 
     def _imperative_forward(self, x, *args):

@@ -14,8 +14,9 @@ import warnings
 
 import numpy as np
 
+from .. import autograd, symbol
 from .. import ndarray as nd
-from .. import symbol
+from ..executor import monitored_values
 from ..ndarray.ndarray import _STORAGE_TYPE_STR_TO_ID
 from ..ndarray.serialization import _DTYPES
 from ..symbol import Symbol, _infer, _run
@@ -65,6 +66,20 @@ def _graph(block):
     out = symbolic_forward(block, *_regroup(flat, in_fmt))
     outputs, _ = _flatten_symbols(out)
     return inputs, symbol.Group(outputs) if len(outputs) > 1 else outputs[0]
+
+
+def run_op_hook(block, hook, inputs):
+    """Call an op hook ``(callback, monitor_all)`` for each operator of ``block``, a
+    hybridized block that has just run on ``inputs`` (its NDArray arguments, flat)."""
+    callback, monitor_all = hook
+    variables, out = _graph(block)
+    ctx = inputs[0].context
+    values = {v.name: a for v, a in zip(variables, inputs)}
+    values.update((p.name, p.data(ctx)) for p in block.collect_params().values())
+    for name, op, value, alias in monitored_values(out, values, autograd.is_training(),
+                                                   monitor_all):
+        if not alias:
+            callback(name.encode(), op.encode(), value.handle.value)
 
 
 def export(block, path, epoch=0, remove_amp_cast=True):

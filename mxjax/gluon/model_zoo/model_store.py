@@ -143,12 +143,16 @@ def get_model_file(name, root=None):
         raise ValueError(f"get_model_file: {file_path} does not have the sha1 of MXNet's "
                          f"{name} parameters ({sha1_hash}); replace it with MXNet's file "
                          f"{file_name}.params")
+    repo = os.environ.get("MXNET_GLUON_REPO")
+    unused = (f" (MXNET_GLUON_REPO={repo} is not a local directory, so it was not used)"
+              if repo and mirror is None else "")
     raise FileNotFoundError(
         f"get_model_file: pretrained parameters for {name!r} not found at {file_path}. "
         f"mxjax downloads nothing: place MXNet's file {file_name}.params there (from "
         f"{apache_repo_url}gluon/models/{file_name}.zip or an existing MXNet "
         f"installation's ~/.mxnet/models), pass root=<directory holding it>, or set "
-        f"MXNET_GLUON_REPO to a local directory holding gluon/models/{file_name}.zip")
+        f"MXNET_GLUON_REPO to a local directory holding gluon/models/{file_name}.zip"
+        f"{unused}")
 
 
 def purge(root=None):

@@ -30,7 +30,8 @@ FIXTURE = os.path.join(REFERENCE, "fixtures", "model_zoo_mobilenet")
 with np.load(os.path.join(REFERENCE, "goldens", "model_zoo.npz")) as _npz:
     ARRAYS = {k: _npz[k] for k in _npz.files}
 with open(os.path.join(REFERENCE, "goldens", "model_zoo.json"), encoding="utf-8") as _f:
-    PARAMS = json.load(_f)["params"]
+    GOLDEN = json.load(_f)
+PARAMS = GOLDEN["params"]
 
 HEAVY = {"densenet121", "inceptionv3"}
 TOL = dict(rtol=1e-4, atol=1e-4)
@@ -77,6 +78,10 @@ def test_features_and_output_compose_the_network():
                                ARRAYS["mobilenet0.25:predict"], **TOL)
     assert isinstance(net.features, mx.gluon.nn.HybridSequential)
     assert net.output.weight.name == "mobilenet0_dense0_weight"
+
+
+def test_replacing_output_and_features_names_parameters_as_mxnet():
+    assert cases.finetune_params(mx) == GOLDEN["finetune"]
 
 
 def test_hybridized_forward_matches_mxnet():

@@ -65,7 +65,8 @@ def main():
     mx.nd.waitall()
     _savez(NPZ, arrays)
     with open(JSON, "w", encoding="utf-8") as f:
-        json.dump({"mxnet": mx.__version__, "params": params}, f, indent=0, sort_keys=True)
+        json.dump({"mxnet": mx.__version__, "params": params,
+                   "finetune": cases.finetune_params(mx)}, f, indent=0, sort_keys=True)
     print(f"wrote {JSON}, {NPZ} and {FIXTURE}.*")
     return 0
 

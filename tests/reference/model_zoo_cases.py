@@ -132,3 +132,18 @@ def build_file_model(mx):
     x = mx.nd.array(make_input("file_model", FILE_INPUT))
     set_seeded_params(mx, net, "file_model", x)
     return net, x
+
+
+def finetune_params(mx):
+    """``param_list`` of mobilenet0.25 after the fine-tuning idiom: a new ``output``
+    Dense(2) assigned inside the network's name scope, and ``features`` taken from
+    another mobilenet0.25 (with its own prefix)."""
+    with mx.name.NameManager(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vision = mx.gluon.model_zoo.vision
+        net = vision.get_model("mobilenet0.25", classes=10)
+        donor = vision.get_model("mobilenet0.25")
+        with net.name_scope():
+            net.output = mx.gluon.nn.Dense(2)
+        net.features = donor.features
+        return param_list(net)

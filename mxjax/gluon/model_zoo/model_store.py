@@ -58,7 +58,7 @@ _model_sha1 = {
 apache_repo_url = "https://apache-mxnet.s3-accelerate.dualstack.amazonaws.com/"
 
 
-def default_root():
+def _default_root():
     """``$MXNET_HOME/models`` (``~/.mxnet/models`` without ``MXNET_HOME``), read now."""
     return os.path.join(base.data_dir(), "models")
 
@@ -127,7 +127,7 @@ def get_model_file(name, root=None):
         The file's content does not match MXNet's published sha1.
     """
     file_name = f"{name}-{short_hash(name)}"
-    root = os.path.expanduser(default_root() if root is None else root)
+    root = os.path.expanduser(_default_root() if root is None else root)
     file_path = os.path.join(root, file_name + ".params")
     sha1_hash = _model_sha1[name]
     if os.path.exists(file_path) and check_sha1(file_path, sha1_hash):
@@ -157,7 +157,7 @@ def get_model_file(name, root=None):
 
 def purge(root=None):
     """Delete every ``.params`` file in ``root`` (default ``$MXNET_HOME/models``)."""
-    root = os.path.expanduser(default_root() if root is None else root)
+    root = os.path.expanduser(_default_root() if root is None else root)
     for f in os.listdir(root):
         if f.endswith(".params"):
             os.remove(os.path.join(root, f))

@@ -1,6 +1,5 @@
 """``Block.summary``: the per-layer table MXNet prints (output shapes, parameter counts)."""
 
-from ..base import MXNetError
 from ..ndarray.ndarray import NDArray
 
 __all__ = ["print_summary"]
@@ -42,8 +41,8 @@ def print_summary(block, *inputs):
         rows[f"{type(layer).__name__}-{len(rows)}"] = row
 
     def register(layer):
-        if isinstance(layer, HybridBlock) and layer._active:
-            raise MXNetError(f'"{layer.name}" must not be hybridized to print summary.')
+        if isinstance(layer, HybridBlock) and layer._active:  # MXNet raises AssertionError
+            raise AssertionError(f'"{layer.name}" must not be hybridized to print summary.')
         if not isinstance(layer, (Sequential, HybridSequential)):
             hooks.append(layer.register_forward_hook(hook))
 

@@ -1,5 +1,5 @@
 # make demo  - create .venv, install mxjax, run the examples end to end
-# make test  - install the test extras, lint, run the whole suite
+# make test  - install the test extras, lint, run the suite (test-slow: the slow checks)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,7 +7,7 @@ REFVENV ?= .refvenv
 REFPY := $(REFVENV)/bin/python
 PYTEST_WORKERS ?= 2
 
-.PHONY: venv demo test lint bench goldens refvenv conformance clean
+.PHONY: venv demo test test-slow lint bench goldens refvenv conformance clean
 
 venv: $(VENV)/.installed
 
@@ -28,7 +28,10 @@ lint: venv
 	$(VENV)/bin/ruff check mxjax tests examples benchmarks conformance
 
 test: venv lint
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) -m "not slow" tests
+
+test-slow: venv
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) -m slow tests
 
 bench: venv
 	$(PY) -m pip install -q -e '.[test,bench]'

@@ -7,8 +7,8 @@ outputs in predict and training mode (``tests/reference/model_zoo_cases.py``, go
 must load with the same outputs, also through ``pretrained=True`` and the model store.
 
 densenet121 and inceptionv3 compile a few hundred distinct operators on their first
-forward (over a minute on two cores), so their forward goldens run only with
-``MXJAX_HEAVY_TESTS=1``; their parameter names are always checked.
+forward (over a minute on two cores), so their forward goldens are marked ``slow`` (``make
+test-slow``); their parameter names are always checked.
 """
 
 import functools
@@ -57,9 +57,7 @@ def _forward_params():
     for name in cases.FORWARD:
         marks = []
         if name in HEAVY:
-            marks.append(pytest.mark.skipif(not os.environ.get("MXJAX_HEAVY_TESTS"),
-                                            reason="over a minute of compilation; "
-                                                   "MXJAX_HEAVY_TESTS=1 runs it"))
+            marks.append(pytest.mark.slow)  # over a minute of compilation
         yield pytest.param(name, marks=marks)
 
 

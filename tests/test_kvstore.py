@@ -338,3 +338,17 @@ def test_again_on_four_host_devices():
         cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "skipped" not in proc.stdout
+
+
+def test_writes_into_recorded_arrays_are_not_recorded():
+    kv = mx.kv.create()
+    kv.init(0, mx.nd.ones(SHAPE) * 3)
+    kv.init(1, mx.nd.ones(SHAPE).tostype("row_sparse"))
+    x = mx.nd.ones(SHAPE)
+    x.attach_grad()
+    with mx.autograd.record():  # as a Trainer's row_sparse_data during a forward
+        y = x * 2
+        kv.pull(0, out=y)
+        z = (x * 2).tostype("row_sparse")
+        kv.row_sparse_pull(1, out=z, row_ids=mx.nd.array([0]))
+    assert (y.asnumpy() == 3).all() and (z.asnumpy()[0] == 1).all()

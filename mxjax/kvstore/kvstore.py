@@ -16,6 +16,7 @@ import logging
 import jax
 import numpy as np
 
+from .. import autograd
 from .. import ndarray as nd
 from .. import optimizer as opt
 from ..base import MXNetError
@@ -48,6 +49,13 @@ def _key_value_pairs(keys, vals):
     for val in vals:
         assert isinstance(val, NDArray)
     return [keys] * len(vals), list(vals), use_str
+
+
+def _write(out, value):
+    """``out[:] = value``, not recorded by autograd: the store's writes happen outside the
+    graph (a Trainer pulls rows into a parameter during a recorded forward)."""
+    with autograd.pause():
+        out[:] = value
 
 
 def _compression_threshold(params):
@@ -247,7 +255,7 @@ class KVStore(KVStoreBase):
                 if o.shape != stored.shape:
                     raise MXNetError(f"kvstore pull: key {key} holds an array of shape "
                                      f"{stored.shape}, the output has shape {o.shape}")
-                o[:] = stored.copyto(o.context)
+                _write(o, stored.copyto(o.context))
 
     def pushpull(self, key, value, out=None, priority=0):  # noqa: ARG002
         """``push(key, value)`` then ``pull(key, out)`` (into ``value`` when ``out`` is
@@ -309,7 +317,7 @@ class KVStore(KVStoreBase):
                                  f"holds a {stored.stype} array")
             for o, rid in pairs:
                 local = stored.copyto(o.context)
-                o[:] = nd.sparse.retain(local, rid.as_in_context(o.context))
+                _write(o, nd.sparse.retain(local, rid.as_in_context(o.context)))
         if single_rowid:
             for o in out[1:]:
                 out[0].copyto(o)

@@ -8,6 +8,7 @@ devices and sums over them are all-reduces (``test_again_on_four_host_devices``)
 """
 
 import os
+import pickle
 import subprocess
 import sys
 
@@ -352,3 +353,16 @@ def test_writes_into_recorded_arrays_are_not_recorded():
         z = (x * 2).tostype("row_sparse")
         kv.row_sparse_pull(1, out=z, row_ids=mx.nd.array([0]))
     assert (y.asnumpy() == 3).all() and (z.asnumpy()[0] == 1).all()
+
+
+def test_loading_states_runs_no_code(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (os.makedirs, (str(tmp_path / "ran"),))
+
+    fname = tmp_path / "states"
+    fname.write_bytes(pickle.dumps({0: Payload()}))
+    kv = _sgd_store([mx.nd.zeros((2,)), mx.nd.zeros((2,))])
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
+        kv.load_optimizer_states(str(fname))
+    assert not (tmp_path / "ran").exists()

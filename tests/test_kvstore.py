@@ -313,18 +313,26 @@ def test_optimizer_states_need_an_optimizer(tmp_path):
 
 
 # ---- the Trainer goes through the store ----
-def test_trainer_uses_a_given_store():
+@pytest.mark.parametrize("update_on_kvstore", [True, False])
+@pytest.mark.parametrize("given", ["device", "local", "object"])
+def test_trainer_sums_through_the_store(given, update_on_kvstore):
     x = mx.gluon.Parameter("x", shape=(3,))
-    x.initialize(ctx=[mx.cpu(0), mx.cpu(1)], init="zeros")
-    kv = mx.kv.create("local")
-    trainer = mx.gluon.Trainer([x], "sgd", {"learning_rate": 1.0}, kvstore=kv)
-    with mx.autograd.record():
-        for w in x.list_data():
-            (w * 2).backward()
-    trainer.step(1)
-    assert trainer._kvstore is kv and trainer._update_on_kvstore
-    for w in x.list_data():
-        np.testing.assert_array_equal(w.asnumpy(), [-4, -4, -4])
+    ctxs = [mx.cpu(i) for i in range(3)]
+    x.initialize(ctx=ctxs, init="zeros")
+    kv = mx.kv.create("local") if given == "object" else given
+    trainer = mx.gluon.Trainer([x], "sgd", {"learning_rate": 1.0, "momentum": 0.5},
+                               kvstore=kv, update_on_kvstore=update_on_kvstore)
+    for _ in range(2):
+        with mx.autograd.record():
+            for i, w in enumerate(x.list_data()):
+                (w * (i + 1)).backward()
+        trainer.step(1)
+    assert isinstance(trainer._kvstore, mx.kv.KVStore)
+    assert trainer._kvstore is kv or trainer._kvstore.type == given
+    assert trainer._update_on_kvstore is update_on_kvstore
+    for ctx, w in zip(ctxs, x.list_data()):  # summed gradient 6: -6, then -6 - 6 - 3
+        assert w.context == ctx and ctx.jax_device in w._data.devices()
+        np.testing.assert_array_equal(w.asnumpy(), [-15, -15, -15])
 
 
 # ---- the same again, on four host devices ----

@@ -247,15 +247,23 @@ class KVStore(KVStoreBase):
                 self._warned_pull.add(key)
         if not kept:
             return
+        dense = []
         for key, targets in self._grouped(*zip(*kept)):
             stored = self._stored(key)
             for o in targets:
-                if o is stored:
-                    continue
                 if o.shape != stored.shape:
                     raise MXNetError(f"kvstore pull: key {key} holds an array of shape "
                                      f"{stored.shape}, the output has shape {o.shape}")
-                _write(o, stored.copyto(o.context))
+                if stored.stype != "default":
+                    _write(o, stored.copyto(o.context))
+                elif o is not stored:
+                    dense.append((o, stored))
+        # Copies (never the stored buffer itself: a Trainer donates its weights' buffers),
+        # made by one transfer call for all outputs.
+        copies = jax.device_put([s._data for _, s in dense],
+                                [o.context.jax_device for o, _ in dense], may_alias=False)
+        for (o, _), value in zip(dense, copies):
+            _write(o, NDArray(value, o.context))
 
     def pushpull(self, key, value, out=None, priority=0):  # noqa: ARG002
         """``push(key, value)`` then ``pull(key, out)`` (into ``value`` when ``out`` is

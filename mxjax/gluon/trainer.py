@@ -79,7 +79,8 @@ class Trainer:
     kvstore : str, KVStore or None
         'device' (default) or 'local' sum gradients across contexts; None does not.
     compression_params : dict
-        Gradient compression; not implemented (raises once a store is created).
+        Gradient compression for the store (``{'type': '2bit', 'threshold': 0.5}``; a
+        'device' store only, as in MXNet), set when the store is created.
     update_on_kvstore : bool, optional
         Whether the store runs the optimizer (then ``allreduce_grads``/``update`` may
         not be called directly). None: ``MXNET_UPDATE_ON_KVSTORE`` (default 1).

@@ -116,8 +116,8 @@ def sum_groups(groups, targets, residuals=None, threshold=None):
                 by_dev = {s.device: s.data for s in r.addressable_shards}
                 new_res[k] = [by_dev[d] for d in devices]
     if local:
-        moved = jax.device_put([groups[k] for k in local],
-                               [[targets[k]] * len(groups[k]) for k in local])
+        moved = [groups[k] if all(_device(a) == targets[k] for a in groups[k])
+                 else jax.device_put(groups[k], targets[k]) for k in local]
         res = [None if threshold is None else
                jax.device_put(residuals[k], [targets[k]] * len(groups[k])) for k in local]
         outs, res_out = _local_sum(threshold)(moved, res)

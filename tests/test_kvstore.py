@@ -335,6 +335,40 @@ def test_trainer_sums_through_the_store(given, update_on_kvstore):
         np.testing.assert_array_equal(w.asnumpy(), [-15, -15, -15])
 
 
+@pytest.mark.parametrize("update_on_kvstore", [True, False])
+def test_trainer_steps_do_not_recompile(update_on_kvstore):
+    net = mx.gluon.nn.Dense(3, in_units=4)
+    ctxs = [mx.cpu(0), mx.cpu(1)]
+    net.initialize(ctx=ctxs)
+    trainer = mx.gluon.Trainer(net.collect_params(), "sgd", {"momentum": 0.9},
+                               update_on_kvstore=update_on_kvstore)
+    data = [mx.nd.ones((2, 4), ctx=c) for c in ctxs]
+
+    def step():
+        with mx.autograd.record():
+            losses = [net(x).sum() for x in data]
+        for loss in losses:
+            loss.backward()
+        trainer.step(4)
+        mx.nd.waitall()
+
+    compiles = []
+
+    def count(event, _secs, **_kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(event)
+
+    for _ in range(3):
+        step()
+    jax.monitoring.register_event_duration_secs_listener(count)
+    try:
+        for _ in range(3):
+            step()
+    finally:
+        jax.monitoring.unregister_event_duration_listener(count)
+    assert compiles == []
+
+
 # ---- the same again, on four host devices ----
 def test_again_on_four_host_devices():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-__all__ = ["sum_groups", "two_bit"]
+__all__ = ["copies", "sum_groups", "two_bit"]
 
 
 def two_bit(grad, residual, threshold):
@@ -126,3 +126,26 @@ def sum_groups(groups, targets, residuals=None, threshold=None):
             if r is not None:
                 new_res[k] = [jax.device_put(x, _device(v)) for x, v in zip(r, groups[k])]
     return sums, new_res
+
+
+_copy = jax.jit(lambda values: [jnp.copy(v) for v in values])
+
+
+def copies(values, devices):
+    """A copy of each jax array of ``values`` on its device in ``devices``: one compiled
+    call per device for those already there (faster than a transfer call that copies),
+    one transfer call for the others."""
+    out = [None] * len(values)
+    local, moves = {}, []
+    for i, (value, device) in enumerate(zip(values, devices)):
+        if device in value.devices():
+            local.setdefault(device, []).append(i)
+        else:
+            moves.append(i)
+    for positions in local.values():
+        for i, value in zip(positions, _copy([values[i] for i in positions])):
+            out[i] = value
+    moved = jax.device_put([values[i] for i in moves], [devices[i] for i in moves])
+    for i, value in zip(moves, moved):
+        out[i] = value
+    return out

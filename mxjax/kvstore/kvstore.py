@@ -258,10 +258,9 @@ class KVStore(KVStoreBase):
                     _write(o, stored.copyto(o.context))
                 elif o is not stored:
                     dense.append((o, stored))
-        # Copies (never the stored buffer itself: a Trainer donates its weights' buffers),
-        # made by one transfer call for all outputs.
-        copies = jax.device_put([s._data for _, s in dense],
-                                [o.context.jax_device for o, _ in dense], may_alias=False)
+        # Copies, never the stored buffer itself (a Trainer donates its weights' buffers).
+        copies = _reduce.copies([s._data for _, s in dense],
+                                [o.context.jax_device for o, _ in dense])
         for (o, _), value in zip(dense, copies):
             _write(o, NDArray(value, o.context))
 

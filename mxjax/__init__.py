@@ -20,6 +20,7 @@ from . import (  # noqa: E402
     gluon,
     initializer,
     io,
+    kvstore,
     lr_scheduler,
     metric,
     model,
@@ -35,6 +36,7 @@ from . import (  # noqa: E402
     util,
 )
 from . import initializer as init  # noqa: E402
+from . import kvstore as kv  # noqa: E402
 from . import module as mod  # noqa: E402
 from . import ndarray as nd  # noqa: E402
 from . import numpy as np  # noqa: E402
@@ -72,7 +74,8 @@ __version__ = "1.9.1"
 __all__ = ["nd", "ndarray", "np", "npx", "rnd", "runtime", "util", "is_np_array",
            "is_np_shape", "np_array", "np_shape", "set_np_shape", "use_np", "use_np_array",
            "use_np_shape", "autograd", "random", "base", "context", "initializer", "init",
-           "name", "gluon", "io", "lr_scheduler", "metric", "optimizer", "recordio", "sym",
+           "name", "gluon", "io", "kv", "kvstore", "lr_scheduler", "metric", "optimizer",
+           "recordio", "sym",
            "callback", "contrib", "model", "module", "mod", "rnn",
            "symbol", "test_utils", "AttrScope", "Context", "cpu", "gpu",
            "cpu_pinned", "num_gpus", "current_context", "gpu_memory_info", "MXNetError"]

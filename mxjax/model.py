@@ -6,14 +6,12 @@ arguments and ``aux:<name>`` for auxiliary states), the files MXNet 1.9.1 writes
 reads, so checkpoints move both ways between the two libraries.
 """
 
-import contextlib
 import logging
-import os
-import tempfile
 from collections import namedtuple
 
 from . import ndarray as nd
 from . import symbol as sym
+from ._files import write_atomically
 from .context import cpu
 
 __all__ = ["BatchEndParam", "save_checkpoint", "load_params", "load_checkpoint"]
@@ -21,20 +19,6 @@ __all__ = ["BatchEndParam", "save_checkpoint", "load_params", "load_checkpoint"]
 BatchEndParam = namedtuple("BatchEndParams", ["epoch", "nbatch", "eval_metric", "locals"])
 BatchEndParam.__doc__ = """What a batch-end (or score-end) callback receives: the epoch,
 the batch number, the evaluation metric and the caller's ``locals()``."""
-
-
-def _write_text_atomically(fname, text):
-    """Write ``text`` to a temporary file beside ``fname`` that then replaces it."""
-    directory = os.path.dirname(os.path.abspath(fname))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, fname)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _params_dict(arg_params, aux_params):
@@ -63,7 +47,7 @@ def save_checkpoint(prefix, epoch, symbol, arg_params, aux_params, remove_amp_ca
     """
     save_dict = _params_dict(arg_params, aux_params)
     if symbol is not None:
-        _write_text_atomically(f"{prefix}-symbol.json", symbol.tojson(remove_amp_cast))
+        write_atomically(f"{prefix}-symbol.json", symbol.tojson(remove_amp_cast))
     param_name = f"{prefix}-{epoch:04d}.params"
     nd.save(param_name, save_dict)
     logging.info('Saved checkpoint to "%s"', param_name)

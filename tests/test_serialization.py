@@ -10,6 +10,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
+from mxjax import _files as files
 from mxjax.base import MXNetError
 from mxjax.ndarray import serialization as ser
 from mxjax.ndarray.serialization import SparseArray, dumps, load, loads, save
@@ -315,7 +316,7 @@ def test_failed_save_leaves_destination_untouched(tmp_path, monkeypatch, how):
     before = path.read_bytes()
     new = [np.zeros(1000, "float64")]
     if how == "write":
-        monkeypatch.setattr(ser, "open", HalfWriter, raising=False)
+        monkeypatch.setattr(files, "open", HalfWriter, raising=False)
     elif how == "replace":
         def fail(*args):
             raise OSError(5, "I/O error")

@@ -18,9 +18,9 @@ import os
 
 import numpy as np
 
+from .. import kvstore as kvs
 from .. import optimizer as opt
-from ..ndarray import serialization
-from ._local_store import LocalStore
+from .._files import write_atomically
 from .parameter import Parameter, ParameterDict
 
 __all__ = ["Trainer"]
@@ -30,12 +30,8 @@ def _create_sparse_kvstore(kvstore):
     """The store of a Trainer with row_sparse weights: always one, running the optimizer
     (it keeps the full weights; the parameters hold the rows last pulled)."""
     if isinstance(kvstore, str):
-        if kvstore not in ("local", "device"):
-            raise NotImplementedError(
-                f"Trainer: kvstore '{kvstore}' is not implemented in mxjax (only 'local', "
-                "'device')")
-        kv = LocalStore(kvstore)
-    elif hasattr(kvstore, "pushpull") and hasattr(kvstore, "type"):
+        kv = kvs.create(kvstore)
+    elif isinstance(kvstore, kvs.KVStore):
         kv = kvstore
     else:
         raise TypeError(f"Cannot create '{kvstore}' KVStore with row_sparse parameters. The "
@@ -55,17 +51,13 @@ def _create_kvstore(kvstore, num_device, arg_shapes):
     elif isinstance(kvstore, str):
         if num_device == 1 and "dist" not in kvstore:
             kv = None  # one device, one machine: nothing to reduce
-        elif kvstore in ("local", "device"):
-            kv = LocalStore(kvstore)
+        else:
+            kv = kvs.create(kvstore)
             # MXNet updates big weights on the devices, not in 'local''s CPU store
             if kvstore == "local" and max(map(np.prod, arg_shapes)) > 1024 * 1024 * 16:
                 update_on_kvstore = False
-        else:
-            raise NotImplementedError(
-                f"Trainer: kvstore '{kvstore}' is not implemented in mxjax (only 'local', "
-                "'device' and None)")
-    elif hasattr(kvstore, "pushpull") and hasattr(kvstore, "type"):
-        kv = kvstore  # a KVStore object
+    elif isinstance(kvstore, kvs.KVStoreBase):
+        kv = kvstore
     else:
         raise TypeError("kvstore must be KVStore, str or None")
     if kv is None:
@@ -87,7 +79,8 @@ class Trainer:
     kvstore : str, KVStore or None
         'device' (default) or 'local' sum gradients across contexts; None does not.
     compression_params : dict
-        Gradient compression; not implemented (raises once a store is created).
+        Gradient compression for the store (``{'type': '2bit', 'threshold': 0.5}``; a
+        'device' store only, as in MXNet), set when the store is created.
     update_on_kvstore : bool, optional
         Whether the store runs the optimizer (then ``allreduce_grads``/``update`` may
         not be called directly). None: ``MXNET_UPDATE_ON_KVSTORE`` (default 1).
@@ -292,9 +285,27 @@ class Trainer:
     def _allreduce_grads(self):
         if not self._kvstore:
             return
-        trained = self._trained()
-        if trained:
-            self._kvstore.pushpull([i for i, _ in trained], [p.list_grad() for _, p in trained])
+        dense = []
+        for i, param in self._trained():
+            grads = param.list_grad()
+            if grads[0].stype == "default":
+                dense.append((i, grads))
+                continue
+            self._kvstore.push(i, grads, priority=-i)  # sparse: push, then pull (MXNet's)
+            if param._stype == "default":
+                self._kvstore.pull(i, grads, priority=-i, ignore_sparse=self._distributed)
+        if dense:
+            self._pushpull([i for i, _ in dense], [g for _, g in dense])
+
+    def _pushpull(self, keys, values, out=None):
+        """All keys in one pushpull on mxjax's store (one compiled sum and update); key by
+        key, as MXNet does, on any other store."""
+        if isinstance(self._kvstore, kvs.KVStore):
+            self._kvstore.pushpull(keys, values, out=out)
+            return
+        for n, key in enumerate(keys):
+            self._kvstore.pushpull(key, values[n], out=None if out is None else out[n],
+                                   priority=-key)
 
     def _check_stale(self, ignore_stale_grad):
         """Raise before any update if a gradient was not refreshed by backward."""
@@ -329,7 +340,7 @@ class Trainer:
             grads.append(param.list_grad())
             datas.append(arrays)
         if keys:
-            self._kvstore.pushpull(keys, grads, out=datas)
+            self._pushpull(keys, grads, out=datas)
 
     def _update(self, ignore_stale_grad=False):
         updates = [[] for _ in self._updaters]
@@ -356,7 +367,7 @@ class Trainer:
             self._kvstore.save_optimizer_states(fname, dump_optimizer=True)
             return
         payload = self._updaters[0].get_states(dump_optimizer=True)
-        serialization._write_atomically(os.fspath(fname), payload)
+        write_atomically(fname, payload)
 
     def load_states(self, fname):
         """Load what ``save_states`` (mxjax's or MXNet's) wrote; the saved optimizer,

@@ -23,16 +23,15 @@ index arrays, checked against its shape) and is written from one; the device con
 read and ignored (everything loads to the host).
 """
 
-import contextlib
 import math
 import os
-import secrets
 import struct
 from typing import NamedTuple
 
 import numpy as np
 from ml_dtypes import bfloat16
 
+from .._files import write_atomically
 from ..base import MXNetError
 
 __all__ = ["SparseArray", "dumps", "loads", "save", "load", "dumps_array", "loads_array"]
@@ -357,20 +356,6 @@ def loads_array(buf, np_shape=False):
 
 # ---------------------------------------------------------------------------- files
 
-def _write_atomically(fname, payload):
-    tmp = f"{fname}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
-    try:
-        with open(tmp, "xb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, fname)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def save(fname, data, np_shape=False):
     """Write ``data`` (see :func:`dumps`) to the file ``fname`` as MXNet's ``mx.nd.save`` does.
 
@@ -380,7 +365,7 @@ def save(fname, data, np_shape=False):
     payload = dumps(data, np_shape)  # a bad input fails before any file is touched
     fname = os.fspath(fname)
     try:
-        _write_atomically(fname, payload)
+        write_atomically(fname, payload)
     except OSError as err:
         raise MXNetError(f"nd.save: cannot write {fname!r}: {err}") from err
 

@@ -97,7 +97,19 @@ class _PickledSparse(sparse.BaseSparseNDArray):
         self.__class__ = type(built)
 
 
+# Plain data a states file may hold besides arrays, optimizers and schedulers.
+_DATA_GLOBALS = {
+    ("builtins", n) for n in ("bytearray", "set", "frozenset", "slice", "complex", "range")
+} | {("copyreg", "_reconstructor"), ("collections", "OrderedDict"), ("numpy", "dtype"),
+     ("numpy", "ndarray"), ("numpy.core.multiarray", "scalar"),
+     ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
+     ("numpy._core.multiarray", "_reconstruct")}
+
+
 class _Unpickler(pickle.Unpickler):
+    """Loads arrays, optimizers, learning-rate schedulers and plain data, and refuses
+    every other class or function a file names (unpickling one could run any code)."""
+
     def find_class(self, module, name):
         if module in ("mxnet.ndarray.sparse", "mxjax.ndarray.sparse") and \
                 name in ("RowSparseNDArray", "CSRNDArray"):
@@ -105,13 +117,21 @@ class _Unpickler(pickle.Unpickler):
         if (module, name) in (("mxnet.ndarray.ndarray", "NDArray"),
                               ("mxjax.ndarray.ndarray", "NDArray")):
             return _PickledNDArray
-        if module.startswith("mxnet.optimizer"):
-            from .. import optimizer
-            return getattr(optimizer.contrib if module.endswith("contrib") else optimizer, name)
-        if module == "mxnet.lr_scheduler":
-            from .. import lr_scheduler
-            return getattr(lr_scheduler, name)
-        return super().find_class(module, name)
+        from .. import lr_scheduler, optimizer
+        if module.startswith(("mxnet.optimizer", "mxjax.optimizer")):
+            found = getattr(optimizer.contrib if module.endswith("contrib") else optimizer,
+                            name, None)
+            if isinstance(found, type) and issubclass(found, optimizer.Optimizer):
+                return found
+        elif module in ("mxnet.lr_scheduler", "mxjax.lr_scheduler"):
+            found = getattr(lr_scheduler, name, None)
+            if isinstance(found, type) and issubclass(found, lr_scheduler.LRScheduler):
+                return found
+        elif (module, name) in _DATA_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"optimizer states: refusing to load {module}.{name} (only arrays, optimizers, "
+            "learning-rate schedulers and plain data are loaded from a states file)")
 
 
 def dumps(obj):

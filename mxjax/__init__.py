@@ -24,6 +24,7 @@ from . import (  # noqa: E402
     metric,
     model,
     module,
+    monitor,
     name,
     ndarray,
     optimizer,
@@ -36,6 +37,7 @@ from . import (  # noqa: E402
 )
 from . import initializer as init  # noqa: E402
 from . import module as mod  # noqa: E402
+from . import monitor as mon  # noqa: E402
 from . import ndarray as nd  # noqa: E402
 from . import numpy as np  # noqa: E402
 from . import numpy_extension as npx  # noqa: E402
@@ -73,6 +75,6 @@ __all__ = ["nd", "ndarray", "np", "npx", "rnd", "runtime", "util", "is_np_array"
            "is_np_shape", "np_array", "np_shape", "set_np_shape", "use_np", "use_np_array",
            "use_np_shape", "autograd", "random", "base", "context", "initializer", "init",
            "name", "gluon", "io", "lr_scheduler", "metric", "optimizer", "recordio", "sym",
-           "callback", "contrib", "model", "module", "mod", "rnn",
+           "callback", "contrib", "model", "module", "mod", "monitor", "mon", "rnn",
            "symbol", "test_utils", "AttrScope", "Context", "cpu", "gpu",
            "cpu_pinned", "num_gpus", "current_context", "gpu_memory_info", "MXNetError"]

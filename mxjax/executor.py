@@ -233,6 +233,8 @@ class Executor:
                 sums = _accumulate([t._data for t, _ in added], [g for _, g in added])
                 for (target, _), total in zip(added, sums):
                     target._set_data(total)
+        if self._monitor is not None and self._backward_nodes:
+            self._run_backward_monitor(training, args, aux, key, heads)
         if training:
             written = self._function(training, args, aux)[0].written
             for i, (arr, value) in enumerate(zip(self.aux_arrays, new_aux)):
@@ -363,6 +365,34 @@ class Executor:
                     callback(f"{node.name}_{name}", value_of[(id(child), i)])
             for i, name in enumerate(node.output_names()):
                 callback(name, value_of[(id(node), i)])
+
+    def _run_backward_monitor(self, training, args, aux, key, heads):
+        """As MXNet's executor reports its backward nodes (named ``<node>_backward``, in
+        reverse order): the gradient for each input of each operator the backward pass
+        runs, ``<node>_backward_output`` (``output<i>`` with several inputs). Auxiliary
+        inputs get none; the inputs of backward nodes (``monitor_all``) are not
+        reported."""
+        callback, _ = self._monitor
+        aux_names = set(self._aux_names)
+        reported = []
+        for node in reversed(self._symbol._nodes()):
+            if id(node) not in self._backward_nodes:
+                continue
+            edges = [(node, j) for j, (child, _, _) in enumerate(node.inputs)
+                     if not (child.is_variable() and child.name in aux_names)]
+            reported.append((node, edges))
+        with engine.suspended():
+            grads = _run.input_gradients(self._symbol, self._arg_names, self._aux_names,
+                                         training and self._mode_dependent,
+                                         [e for _, edges in reported for e in edges],
+                                         args, aux, key, heads)
+        for node, edges in reported:
+            for k, (_, j) in enumerate(edges):
+                name = f"{node.name}_backward_output" + (str(k) if len(edges) > 1 else "")
+                value = grads[(id(node), j)]
+                if value.dtype == jax.dtypes.float0:  # an integer input: no gradient
+                    value = np.zeros(value.shape, np.float32)
+                callback(name, NDArray(value, self._ctx))
 
     def debug_str(self):
         """The bound symbol's ``debug_str()`` and, as MXNet reports it, the memory planned

@@ -28,12 +28,14 @@ from . import (  # noqa: E402
     name,
     ndarray,
     optimizer,
+    profiler,
     random,
     recordio,
     rnn,
     runtime,
     symbol,
     util,
+    visualization,
 )
 from . import initializer as init  # noqa: E402
 from . import module as mod  # noqa: E402
@@ -43,6 +45,7 @@ from . import numpy as np  # noqa: E402
 from . import numpy_extension as npx  # noqa: E402
 from . import random as rnd  # noqa: E402
 from . import symbol as sym  # noqa: E402
+from . import visualization as viz  # noqa: E402
 from .attribute import AttrScope  # noqa: E402,F401
 from .base import MXNetError  # noqa: E402,F401
 from .context import (  # noqa: E402,F401
@@ -74,7 +77,8 @@ __version__ = "1.9.1"
 __all__ = ["nd", "ndarray", "np", "npx", "rnd", "runtime", "util", "is_np_array",
            "is_np_shape", "np_array", "np_shape", "set_np_shape", "use_np", "use_np_array",
            "use_np_shape", "autograd", "random", "base", "context", "initializer", "init",
-           "name", "gluon", "io", "lr_scheduler", "metric", "optimizer", "recordio", "sym",
-           "callback", "contrib", "model", "module", "mod", "monitor", "mon", "rnn",
-           "symbol", "test_utils", "AttrScope", "Context", "cpu", "gpu",
+           "name", "gluon", "io", "lr_scheduler", "metric", "optimizer", "profiler",
+           "recordio", "sym", "callback", "contrib", "model", "module", "mod", "monitor",
+           "mon", "rnn",
+           "symbol", "test_utils", "visualization", "viz", "AttrScope", "Context", "cpu", "gpu",
            "cpu_pinned", "num_gpus", "current_context", "gpu_memory_info", "MXNetError"]

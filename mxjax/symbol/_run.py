@@ -60,6 +60,7 @@ def graph_function(symbol, arg_names, aux_names, training):
             return [o._data for o in outputs], [a._data for a in aux]
 
     fn.written = ()
+    fn.__name__ = fn.__qualname__ = "symbol_forward"  # the program's name in profiles
     return fn
 
 
@@ -79,6 +80,7 @@ def vjp_function(fn, diff):
                       for o, g in zip(outs, head_grads)]
         return pullback(cotangents)[0]
 
+    grads.__name__ = grads.__qualname__ = "symbol_backward"
     return grads
 
 

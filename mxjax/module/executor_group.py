@@ -148,8 +148,8 @@ class DataParallelExecutorGroup:
     state_names : list of str, optional
         Arguments that are states set by the user (``set_states``).
     group2ctxs : dict or list, optional
-        Placement of ``ctx_group``s; only groups on the executor's own context are
-        supported (NotImplementedError otherwise).
+        Contexts of the ``ctx_group``s: their variables' arrays live there (each
+        executor still runs its graph as one program on its own context).
     """
 
     def __init__(self, symbol, contexts, workload, data_shapes, label_shapes, param_names,
@@ -162,13 +162,6 @@ class DataParallelExecutorGroup:
         self.contexts = contexts
         self.workload = workload
         self.group2ctxs = _prepare_group2ctxs(group2ctxs, len(contexts))
-        for i, groups in enumerate(self.group2ctxs):
-            elsewhere = {g: c for g, c in (groups or {}).items() if c != contexts[i]}
-            if elsewhere:
-                raise NotImplementedError(
-                    f"Module: group2ctxs places ctx_group(s) {elsewhere} away from the "
-                    f"executor's context {contexts[i]}; model parallelism (one executor "
-                    "over several devices) is not supported")
         self.for_training = for_training
         self.inputs_need_grad = inputs_need_grad
         self.logger = logger

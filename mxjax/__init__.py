@@ -7,9 +7,16 @@ mxjax turns on JAX's 64-bit mode at import; every MXNet default (``nd.array``,
 so nothing is promoted to 64 bits unless a 64-bit array is involved.
 """
 
+import logging as _logging
+
 import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)
+# MXNet scripts often run logging.basicConfig(level=logging.DEBUG); JAX logs every trace
+# and compilation at DEBUG, which would flood them. Setting the "jax" logger's level
+# explicitly brings those messages back.
+if _logging.getLogger("jax").level == _logging.NOTSET:
+    _logging.getLogger("jax").setLevel(_logging.INFO)
 
 from . import (  # noqa: E402
     autograd,

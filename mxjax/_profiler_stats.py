@@ -132,24 +132,32 @@ class AggregateStats:
 
 
 def program_runs(path):
-    """``[(program name, start_ns, duration_ns)]`` of the compiled programs (XLA
-    executables) that ran during the ``jax.profiler`` trace written to ``path``.
+    """``[(program name, start_ns, duration_ns, custom op or None)]`` of the compiled
+    programs (XLA executables) that ran during the ``jax.profiler`` trace written to
+    ``path``, in order.
 
     A device plane's "XLA Modules" line holds one event per run. Where there is none
     (XLA's CPU backend), a run is the span of the operation events that name its
     module (``hlo_module``) and share a ``run_id``. Names lose JAX's ``jit_`` prefix,
-    so an operator run on its own shows as the operator (``sqrt``).
+    so an operator run on its own shows as the operator (``sqrt``). A run inside the
+    ``'<op>::pure_python'`` range of a CustomOp's Python code belongs to ``<op>``.
     """
     from jax.profiler import ProfileData
 
     data = ProfileData.from_file(path)
-    runs, spans = [], {}
+    runs, spans, custom = [], {}, []
     for plane in data.planes:
         for line in plane.lines:
             if line.name == "XLA Modules":
                 runs += [(ev.name, ev.start_ns, ev.duration_ns) for ev in line.events]
                 continue
             for ev in line.events:
+                if ev.name.endswith("::pure_python"):
+                    op = ev.name[:-len("::pure_python")]
+                    custom.append((ev.start_ns, ev.start_ns + ev.duration_ns,
+                                   op[len("_backward_"):] if op.startswith("_backward_")
+                                   else op))
+                    continue
                 stats = dict(ev.stats)
                 module, run_id = stats.get("hlo_module"), stats.get("run_id")
                 if module is None or run_id is None:
@@ -162,7 +170,11 @@ def program_runs(path):
     if not runs:
         runs = [(module, start, end - start) for (module, _), (start, end) in spans.items()]
 
-    return sorted(((program_name(n), s, d) for n, s, d in runs), key=lambda r: r[1])
+    def owner(start, duration):
+        inside = [op for s, e, op in custom if s <= start and start + duration <= e]
+        return inside[-1] if inside else None
+    return sorted(((program_name(n), s, d, owner(s, d)) for n, s, d in runs),
+                  key=lambda r: r[1])
 
 
 def program_name(name):

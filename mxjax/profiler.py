@@ -24,6 +24,7 @@ C-API timings (``profile_api``) and memory use (``profile_memory``) have no coun
 and are not recorded.
 """
 
+import contextlib
 import glob
 import json
 import os
@@ -39,7 +40,7 @@ from .base import MXNetError
 
 __all__ = ["set_config", "profiler_set_config", "set_state", "profiler_set_state", "dump",
            "dump_profile", "dumps", "pause", "resume", "Domain", "Task", "Frame", "Event",
-           "Counter", "Marker"]
+           "Counter", "Marker", "custom_operator"]
 
 _DEFAULT_CONFIG = {"profile_all": False, "profile_symbolic": True,
                    "profile_imperative": True, "profile_memory": True, "profile_api": True,
@@ -69,6 +70,7 @@ class _Profiler:
         self.trace_start_us = 0
         self.capture_base = None  # compile_stats() at set_state('run')
         self.trace_warned = False
+        self.trace_file = None    # (filename, offset of the closing text, written pids)
 
     # ---- what is recorded -------------------------------------------------------------------
     def active(self):
@@ -120,8 +122,13 @@ class _Profiler:
 
         keep = self.config["xla_trace_dir"]
         self.trace_dir = keep or tempfile.mkdtemp(prefix="mxjax-profile-")
+        # XLA's own events only: tracing every Python call would slow the program down
+        options = jax.profiler.ProfileOptions()
+        options.python_tracer_level = 0
+        options.host_tracer_level = 1
+        options.enable_hlo_proto = False
         try:
-            jax.profiler.start_trace(self.trace_dir)
+            jax.profiler.start_trace(self.trace_dir, profiler_options=options)
         except RuntimeError as e:  # another jax.profiler trace is running
             if not keep:
                 shutil.rmtree(self.trace_dir, ignore_errors=True)
@@ -149,9 +156,10 @@ class _Profiler:
         finally:
             if directory != self.config["xla_trace_dir"]:
                 shutil.rmtree(directory, ignore_errors=True)
-        origin = min((start for _, start, _ in runs), default=0)
-        for name, start_ns, duration_ns in runs:
-            self.add_duration("operator", name,
+        origin = min((start for _, start, _, _ in runs), default=0)
+        for name, start_ns, duration_ns, custom_op in runs:
+            self.add_duration("operator" if custom_op is None else "Custom Operator",
+                              name if custom_op is None else f"{custom_op}::{name}",
                               self.trace_start_us + (start_ns - origin) // 1000,
                               max(duration_ns // 1000, 0))
 
@@ -160,6 +168,30 @@ class _Profiler:
         if self.active():
             self.stop_trace()
             self.start_trace()
+
+    def write_trace(self):
+        """Append the events recorded since the last dump (and the names of categories
+        new to the file) to the trace file, keeping it valid JSON; forget them."""
+        filename = self.config["filename"]
+        if self.trace_file is None or self.trace_file[0] != filename:
+            with open(filename, "wb") as f:
+                f.write(b'{\n    "traceEvents": [\n')
+                self.trace_file = (filename, f.tell(), set())
+        _, offset, named = self.trace_file
+        new = [{"ph": "M", "args": {"name": category}, "pid": pid, "name": "process_name"}
+               for category, pid in self.categories.items() if pid not in named]
+        named.update(e["pid"] for e in new)
+        new += self.events
+        self.events = []
+        with open(filename, "r+b") as f:
+            f.seek(offset)
+            f.truncate()
+            if new:
+                if offset > len(b'{\n    "traceEvents": [\n'):
+                    f.write(b",\n")
+                f.write(",\n".join("        " + json.dumps(e) for e in new).encode())
+            self.trace_file = (filename, f.tell(), named)
+            f.write(b'\n    ],\n    "displayTimeUnit": "ms"\n}\n')
 
     def capture_counters(self):
         """``compile_stats()`` counters since recording began (or the last reset); only
@@ -291,21 +323,15 @@ def resume(profile_process="worker"):
 
 def dump(finished=True, profile_process="worker"):
     """Write the records to the configured ``filename`` as a Chrome trace
-    (``{"traceEvents": [...], "displayTimeUnit": "ms"}``). ``dump(False)`` keeps them,
-    so the file grows with each dump while recording goes on; ``finished`` ends the
-    trace: the records are dropped and the next dump starts a new one."""
+    (``{"traceEvents": [...], "displayTimeUnit": "ms"}``, valid JSON after every dump).
+    Each dump appends what was recorded since the previous one, so the file grows while
+    recording goes on; ``finished`` ends that file: the next dump starts a new one."""
     _check_process(profile_process)
     with _profiler.lock:
         _profiler.refresh()
-        processes = [{"ph": "M", "args": {"name": category}, "pid": pid,
-                      "name": "process_name"}
-                     for category, pid in _profiler.categories.items()]
-        with open(_profiler.config["filename"], "w", encoding="utf-8") as f:
-            json.dump({"traceEvents": processes + _profiler.events, "displayTimeUnit": "ms"},
-                      f, indent=4)
+        _profiler.write_trace()
         if finished:
-            _profiler.events = []
-            _profiler.categories = {}
+            _profiler.trace_file = None
 
 
 def dump_profile():
@@ -492,3 +518,22 @@ class Marker:
         if _profiler.active():
             _profiler.add_marker(f"{self.domain.name},instant_marker", self.name,
                                  _SCOPES.get(scope, "p"))
+
+
+@contextlib.contextmanager
+def custom_operator(name):
+    """Time a CustomOp's Python code (``'<op_type>::pure_python'``, or
+    ``'_backward_<op_type>::pure_python'``) under category ``Custom Operator``, as
+    MXNet does; the programs it runs meanwhile are listed there as
+    ``'<op_type>::<program>'`` (``MyAdd::_plus_scalar``) instead of under ``operator``."""
+    if not _profiler.active():
+        yield
+        return
+    import jax
+
+    start = _now_us()
+    try:
+        with jax.profiler.TraceAnnotation(name):
+            yield
+    finally:
+        _profiler.add_duration("Custom Operator", name, start, _now_us() - start)

@@ -137,3 +137,37 @@ def test_bad_configuration_is_refused():
         profiler.set_config(bogus=1)
     with pytest.raises(AssertionError, match="Invalid value provided for format"):
         profiler.dumps(format="xml")
+
+
+class _AddOne(mx.operator.CustomOp):
+    def forward(self, is_train, req, in_data, out_data, aux):
+        self.assign(out_data[0], req[0], in_data[0] + 1)
+
+    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+        self.assign(in_grad[0], req[0], out_grad[0])
+
+
+@mx.operator.register("profiler_add_one")
+class _AddOneProp(mx.operator.CustomOpProp):
+    def __init__(self):
+        super().__init__(need_top_grad=True)
+
+    def infer_shape(self, in_shape):
+        return [in_shape[0]], [in_shape[0]], []
+
+    def create_operator(self, ctx, shapes, dtypes):
+        return _AddOne()
+
+
+def test_custom_operators_and_the_programs_they_run(fresh_profiler):
+    x = mx.nd.zeros((10, 10))
+    x.attach_grad()
+    profiler.set_state("run")
+    with autograd.record():
+        y = mx.nd.Custom(x, op_type="profiler_add_one")
+    y.backward()
+    mx.nd.waitall()
+    custom = _json_stats()["Time"]["Custom Operator"]
+    assert {"profiler_add_one::pure_python", "_backward_profiler_add_one::pure_python",
+            "profiler_add_one::_plus_scalar"} <= set(custom)
+    assert "_plus_scalar" not in _json_stats()["Time"].get("operator", {})

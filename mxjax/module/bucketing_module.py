@@ -332,7 +332,7 @@ class BucketingModule(BaseModule):
             if bucket_key == default_bucket_key:
                 bucketing_mod._curr_module = bucketing_mod._buckets[bucket_key]
         arg_params, aux_params = load_params(prefix, epoch)
-        bucketing_mod._curr_module.preload_params(arg_params, aux_params)
+        bucketing_mod._curr_module._preload_params(arg_params, aux_params)
         bucketing_mod.params_initialized = True
         return bucketing_mod
 
@@ -357,6 +357,6 @@ class BucketingModule(BaseModule):
                                                         **kwargs)
             if bucket_key == default_bucket_key:
                 bucketing_mod._curr_module = bucketing_mod._buckets[bucket_key]
-        bucketing_mod._curr_module.preload_params(arg_params, aux_params)
+        bucketing_mod._curr_module._preload_params(arg_params, aux_params)
         bucketing_mod.params_initialized = True
         return bucketing_mod

@@ -188,12 +188,12 @@ class Module(BaseModule):
         ``init_optimizer``."""
         sym, args, auxs = load_checkpoint(prefix, epoch)
         mod = Module(symbol=sym, **kwargs)
-        mod.preload_params(args, auxs)
+        mod._preload_params(args, auxs)
         if load_optimizer_states:
             mod._preload_opt_states = f"{prefix}-{epoch:04d}.states"
         return mod
 
-    def preload_params(self, arg_params, aux_params):
+    def _preload_params(self, arg_params, aux_params):
         """Take ``arg_params`` / ``aux_params`` as this (not yet bound) Module's
         parameters; ``bind`` copies them to the executors."""
         self._arg_params = arg_params

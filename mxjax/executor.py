@@ -72,6 +72,10 @@ class Executor:
         self.aux_arrays = _arrays("aux_states", aux_states if aux_states is not None else [],
                                   self._aux_names, False)
         self._grad_req = _grad_reqs(grad_req, self._arg_names)
+        # arrays placed on other devices (group2ctx): moved here to run, results moved back
+        device = self._ctx.jax_device
+        self._placed = any(a is not None and a.context.jax_device != device
+                           for a in self.arg_arrays + (self.grad_arrays or []) + self.aux_arrays)
         self._outputs = None
         self._last = None
         self._monitor = None
@@ -158,8 +162,7 @@ class Executor:
         self._outputs = list(arrays)
 
     def _output_avals(self):
-        args = [a._data for a in self.arg_arrays]
-        aux = [a._data for a in self.aux_arrays]
+        args, aux = self._inputs()
         outs, _ = jax.eval_shape(self._function(False, args, aux)[0], args, aux,
                                  jax.ShapeDtypeStruct((2,), np.uint32))
         return [(tuple(o.shape), np.dtype(o.dtype)) for o in outs]
@@ -183,14 +186,13 @@ class Executor:
                 raise ValueError(f"Shape not match! Argument {name}, need: "
                                  f"{arg_dict[name].shape}, received: {value.shape}")
             arg_dict[name][:] = value
-        args = [a._data for a in self.arg_arrays]
-        aux = [a._data for a in self.aux_arrays]
+        args, aux = self._inputs()
         key = _random.next_key(concrete=True) if self._uses_random else _NO_KEY
         pure, jitted = self._function(bool(is_train), args, aux)
         outs, new_aux = engine.run_compiled(jitted, args, aux, key)
         self._set_outputs(outs)
         for i in pure.written:  # a CustomOp's forward writes its auxiliary states at once
-            self.aux_arrays[i]._set_data(new_aux[i])
+            self._write(self.aux_arrays[i], new_aux[i])
         self._last = (bool(is_train), args, aux, key, new_aux)
         if self._monitor is not None:
             self._run_monitor(args, aux, is_train)
@@ -228,23 +230,39 @@ class Executor:
                 if self._grad_req[self._arg_names[i]] == "add":
                     added.append((self.grad_arrays[i], g))
                 else:
-                    self.grad_arrays[i]._set_data(g.astype(self.grad_arrays[i]._data.dtype))
+                    self._write(self.grad_arrays[i], g.astype(self.grad_arrays[i]._data.dtype))
             if added:  # one compiled sum for all of them, not one per shape
-                sums = _accumulate([t._data for t, _ in added], [g for _, g in added])
+                sums = _accumulate([self._here(t._data) for t, _ in added],
+                                   [g for _, g in added])
                 for (target, _), total in zip(added, sums):
-                    target._set_data(total)
+                    self._write(target, total)
+        if self._monitor is not None and self._backward_nodes:
+            self._run_backward_monitor(training, args, aux, key, heads)
         if training:
             written = self._function(training, args, aux)[0].written
             for i, (arr, value) in enumerate(zip(self.aux_arrays, new_aux)):
                 if i not in written:
-                    arr._set_data(value)
+                    self._write(arr, value)
+
+    def _here(self, value):
+        return jax.device_put(value, self._ctx.jax_device) if self._placed else value
+
+    def _inputs(self):
+        """The argument and auxiliary values, on this executor's device."""
+        return ([self._here(a._data) for a in self.arg_arrays],
+                [self._here(a._data) for a in self.aux_arrays])
+
+    def _write(self, target, value):
+        """``target``'s new value ``value``, moved to target's device if elsewhere."""
+        if self._placed:
+            value = jax.device_put(value, target.context.jax_device)
+        target._set_data(value)
 
     def _state_without_forward(self, training):
         """What ``backward`` needs of a forward that never ran. MXNet then runs the
         backward pass on whatever its forward buffers hold; mxjax differentiates at the
         current arguments."""
-        args = [a._data for a in self.arg_arrays]
-        aux = [a._data for a in self.aux_arrays]
+        args, aux = self._inputs()
         key = _random.next_key(concrete=True) if self._uses_random else _NO_KEY
         new_aux = []
         if training and aux:
@@ -347,6 +365,34 @@ class Executor:
         for name, _, value, _ in monitored_values(self._symbol, values, is_train, monitor_all):
             callback(name, value)
 
+    def _run_backward_monitor(self, training, args, aux, key, heads):
+        """As MXNet's executor reports its backward nodes (named ``<node>_backward``, in
+        reverse order): the gradient for each input of each operator the backward pass
+        runs, ``<node>_backward_output`` (``output<i>`` with several inputs). Auxiliary
+        inputs get none; the inputs of backward nodes (``monitor_all``) are not
+        reported."""
+        callback, _ = self._monitor
+        aux_names = set(self._aux_names)
+        reported = []
+        for node in reversed(self._symbol._nodes()):
+            if id(node) not in self._backward_nodes:
+                continue
+            edges = [(node, j) for j, (child, _, _) in enumerate(node.inputs)
+                     if not (child.is_variable() and child.name in aux_names)]
+            reported.append((node, edges))
+        with engine.suspended():
+            grads = _run.input_gradients(self._symbol, self._arg_names, self._aux_names,
+                                         training and self._mode_dependent,
+                                         [e for _, edges in reported for e in edges],
+                                         args, aux, key, heads)
+        for node, edges in reported:
+            for k, (_, j) in enumerate(edges):
+                name = f"{node.name}_backward_output" + (str(k) if len(edges) > 1 else "")
+                value = grads[(id(node), j)]
+                if value.dtype == jax.dtypes.float0:  # an integer input: no gradient
+                    value = np.zeros(value.shape, np.float32)
+                callback(name, NDArray(value, self._ctx))
+
     def debug_str(self):
         """The bound symbol's ``debug_str()`` and, as MXNet reports it, the memory planned
         for the node outputs (and their gradients, when a backward pass is bound)."""
@@ -448,9 +494,17 @@ def _share_memory(arr, shape, allow_up_sizing, name):
     return (flat if size == arr.size else flat[:size]).reshape(shape)
 
 
-def simple_bind(symbol, ctx, grad_req="write", type_dict=None, shapes=None):
-    """Bind ``symbol`` to new zero-filled arrays of the given (and inferred) shapes."""
+def simple_bind(symbol, ctx, grad_req="write", type_dict=None, shapes=None, group2ctx=None):
+    """Bind ``symbol`` to new zero-filled arrays of the given (and inferred) shapes. With
+    ``group2ctx`` (``{ctx_group: Context}``), a variable declared in a ``ctx_group``
+    (``AttrScope(ctx_group=...)``) has its arrays, and gradient, on that group's
+    context; the graph still runs as one program on ``ctx``."""
     ctx = ctx if ctx is not None else current_context()
+    attrs = symbol.attr_dict()
+
+    def ctx_of(name):
+        group = attrs.get(name, {}).get("__ctx_group__")
+        return (group2ctx or {}).get(group, ctx)
     dtypes = {k: np.dtype(v).name for k, v in (type_dict or {}).items()}
     graph = _infer.infer_graph(symbol, shapes or {}, dtypes, default_dtype="float32")
     nodes = {n.name: n for n in graph.nodes if n.is_variable()}
@@ -461,12 +515,12 @@ def simple_bind(symbol, ctx, grad_req="write", type_dict=None, shapes=None):
             given = "".join(f"{k}: {v}\n" for k, v in (shapes or {}).items())
             raise RuntimeError(f"simple_bind error. Arguments:\n{given}cannot infer the shape "
                                f"of '{name}'")
-        return _nd.empty(graph.shape[key], ctx, graph.dtype.get(key, "float32"))
+        return _nd.empty(graph.shape[key], ctx_of(name), graph.dtype.get(key, "float32"))
 
     arg_names = symbol.list_arguments()
     args = [allocate(n) for n in arg_names]
     reqs = _grad_reqs(grad_req, arg_names)
-    grads = [None if reqs[n] == "null" else _nd.empty(a.shape, ctx, a.dtype)
+    grads = [None if reqs[n] == "null" else _nd.empty(a.shape, a.context, a.dtype)
              for n, a in zip(arg_names, args)]
     aux = [allocate(n) for n in symbol.list_auxiliary_states()]
     return Executor(symbol, ctx, args, grads, reqs, aux)

@@ -231,10 +231,26 @@ def test_unsupported_settings_say_so():
     mod.init_params()
     with pytest.raises(NotImplementedError, match="distributed kvstore"):
         mod.init_optimizer(kvstore="dist_sync")
-    sym = mlp(mx)
-    with pytest.raises(NotImplementedError, match="model parallelism"):
-        mx.mod.Module(sym, context=[mx.cpu(0)], group2ctxs={"dev1": mx.cpu(1)}).bind(
-            data_shapes=[("data", (4, 5))])
+
+
+def test_group2ctxs_places_each_group_on_its_context():
+    with mx.AttrScope(ctx_group="dev1"):
+        a = mx.sym.var("a") * 2
+    with mx.AttrScope(ctx_group="dev2"):
+        c = a + mx.sym.var("b")
+    mod = mx.mod.Module(c, context=[mx.cpu(0), mx.cpu(1)], data_names=["a", "b"],
+                        label_names=None, group2ctxs={"dev1": mx.cpu(2), "dev2": [mx.cpu(3)]})
+    mod.bind(data_shapes=[("a", (2, 5)), ("b", (2, 5))], inputs_need_grad=True)
+    mod.init_params()
+    mod.forward(mx.io.DataBatch([mx.nd.ones((2, 5)), mx.nd.ones((2, 5))]), is_train=True)
+    mod.backward([mx.nd.ones((2, 5))])
+    exe = mod._exec_group.execs[1]
+    assert (exe.arg_dict["a"].context, exe.grad_dict["b"].context) == (mx.cpu(2), mx.cpu(3))
+    grad_a, grad_b = mod.get_input_grads()
+    assert (grad_a.context, grad_b.context) == (mx.cpu(2), mx.cpu(3))
+    np.testing.assert_array_equal(grad_a.asnumpy(), np.full((2, 5), 2.0))
+    np.testing.assert_array_equal(grad_b.asnumpy(), np.ones((2, 5)))
+    np.testing.assert_array_equal(mod.get_outputs()[0].asnumpy(), np.full((2, 5), 3.0))
 
 
 def test_install_monitor_reaches_the_executors():

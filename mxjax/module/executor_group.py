@@ -8,6 +8,7 @@ auxiliary arrays that the Module's update walks, and merging the executors' outp
 """
 
 import logging
+import re
 from collections import OrderedDict
 
 from .. import ndarray as nd
@@ -32,6 +33,27 @@ def split_input_slice(batch_size, work_load_list):
             raise ValueError("Too many slices. Some splits are empty.")
         slices.append(slice(begin, end))
     return slices
+
+
+def _from_buffer(buffer, name, array):
+    """The array for input ``name`` shared through ``buffer`` (name -> NDArray): a view of
+    the buffer's array when it holds enough elements of the same dtype, else ``array``,
+    which the buffer keeps from now on."""
+    held = buffer.get(name)
+    if held is not None and held.dtype == array.dtype and held.size >= array.size:
+        if held.shape == array.shape:
+            return held
+        flat = held.reshape((-1,))
+        return (flat if flat.size == array.size else flat[:array.size]).reshape(array.shape)
+    buffer[name] = array
+    return array
+
+
+def _allocated_bytes(exe):
+    """The memory MXNet's executor reports for ``exe`` (its debug_str's total, in MB
+    as there)."""
+    found = re.search(r"Total (\d+) MB allocated", exe.debug_str())
+    return int(found.group(1)) if found else 0
 
 
 def _load_general(sources, targets, major_axis):
@@ -126,8 +148,8 @@ class DataParallelExecutorGroup:
     state_names : list of str, optional
         Arguments that are states set by the user (``set_states``).
     group2ctxs : dict or list, optional
-        Placement of ``ctx_group``s; only groups on the executor's own context are
-        supported (NotImplementedError otherwise).
+        Contexts of the ``ctx_group``s: their variables' arrays live there (each
+        executor still runs its graph as one program on its own context).
     """
 
     def __init__(self, symbol, contexts, workload, data_shapes, label_shapes, param_names,
@@ -140,13 +162,6 @@ class DataParallelExecutorGroup:
         self.contexts = contexts
         self.workload = workload
         self.group2ctxs = _prepare_group2ctxs(group2ctxs, len(contexts))
-        for i, groups in enumerate(self.group2ctxs):
-            elsewhere = {g: c for g, c in (groups or {}).items() if c != contexts[i]}
-            if elsewhere:
-                raise NotImplementedError(
-                    f"Module: group2ctxs places ctx_group(s) {elsewhere} away from the "
-                    f"executor's context {contexts[i]}; model parallelism (one executor "
-                    "over several devices) is not supported")
         self.for_training = for_training
         self.inputs_need_grad = inputs_need_grad
         self.logger = logger
@@ -164,6 +179,9 @@ class DataParallelExecutorGroup:
         self.slices = None
         self.execs = []
         self._default_execs = None
+        # per context: input name -> array, shared by the groups of all buckets
+        self.shared_data_arrays = (shared_group.shared_data_arrays if shared_group is not None
+                                   else [{} for _ in contexts])
         self.data_arrays = self.label_arrays = self.param_arrays = None
         self.state_arrays = self.grad_arrays = self.aux_arrays = None
         self.input_grad_arrays = None
@@ -248,28 +266,43 @@ class DataParallelExecutorGroup:
         exe = self.symbol.simple_bind(ctx=self.contexts[i], grad_req=self.grad_req,
                                       type_dict=types, shared_arg_names=self.param_names,
                                       group2ctx=self.group2ctxs[i], **shapes)
-        if shared_group is None:
-            return exe
-        return self._share_params(exe, shared_group.execs[i], self.contexts[i])
+        exe = self._share_arrays(exe, self.contexts[i],
+                                 None if shared_group is None else shared_group.execs[i],
+                                 self.shared_data_arrays[i])
+        self._total_exec_bytes += _allocated_bytes(exe)
+        return exe
 
-    def _share_params(self, exe, shared, ctx):
-        """A rebind of ``exe`` that uses ``shared``'s parameter, gradient and auxiliary
-        arrays (where the shapes agree), so that both see every update."""
-        def pick(names, mine, theirs, share):
-            return [t if share(n) and t is not None and m is not None and t.shape == m.shape
-                    and t.dtype == m.dtype else m
-                    for n, m, t in zip(names, mine, theirs)]
-        shared_args = shared.arg_dict
-        shared_grads = shared.grad_dict
-        is_param = self.param_names.__contains__
-        args = pick(self.arg_names, exe.arg_arrays,
-                    [shared_args.get(n) for n in self.arg_names], is_param)
-        grads = pick(self.arg_names, exe.grad_arrays or [None] * len(self.arg_names),
-                     [shared_grads.get(n) for n in self.arg_names], is_param)
-        shared_aux = shared.aux_dict
-        aux = pick(self.aux_names, exe.aux_arrays, [shared_aux.get(n) for n in self.aux_names],
-                   lambda _: True)
-        return self.symbol.bind(ctx, args, grads, self.grad_req, aux)
+    def _share_arrays(self, exe, ctx, shared, buffer):
+        """``exe`` rebound, as MXNet's ``simple_bind(shared_exec=, shared_buffer=)``
+        binds: parameters (and their gradients) and auxiliary states are ``shared``'s
+        arrays where shapes and dtypes agree, so that both executors see every update;
+        every other argument (data, labels, a bucket's own parameters) comes from
+        ``buffer``, the arrays all buckets share -- a view of the buffer's array when
+        that is large enough, else a new array that replaces it there."""
+        def fits(mine, theirs):
+            return (theirs is not None and mine is not None and theirs.shape == mine.shape
+                    and theirs.dtype == mine.dtype)
+
+        args = list(exe.arg_arrays)
+        grads = list(exe.grad_arrays or [None] * len(args))
+        aux = list(exe.aux_arrays)
+        for k, name in enumerate(self.arg_names):
+            if name not in self.param_names:
+                args[k] = _from_buffer(buffer, name, args[k])
+            elif shared is not None:
+                if fits(args[k], shared.arg_dict.get(name)):
+                    args[k] = shared.arg_dict[name]
+                if fits(grads[k], (shared.grad_dict or {}).get(name)):
+                    grads[k] = shared.grad_dict[name]
+        if shared is not None:
+            aux = [shared.aux_dict[n] if fits(a, shared.aux_dict.get(n)) else a
+                   for n, a in zip(self.aux_names, aux)]
+        if (all(a is b for a, b in zip(args, exe.arg_arrays))
+                and all(a is b for a, b in zip(aux, exe.aux_arrays))
+                and all(a is b for a, b in zip(grads, exe.grad_arrays or grads))):
+            return exe
+        return self.symbol.bind(ctx, args, None if exe.grad_arrays is None else grads,
+                                self.grad_req, aux)
 
     def _sliced_shape(self, shapes, i, major_axis):
         sliced = []

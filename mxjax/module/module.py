@@ -55,6 +55,12 @@ def _create_kvstore(kvstore, num_device, arg_params):
     return "local", update_on_kvstore
 
 
+def _storage_type(var_attrs):
+    """The storage type a variable declares (``var(stype=...)``), as its attribute holds
+    it: 1 row_sparse, 2 csr."""
+    return {"1": "row_sparse", "2": "csr"}.get(var_attrs.get("__storage_type__"), "default")
+
+
 def _summed(grads):
     """The sum of one parameter's per-device gradients, on the first device."""
     total = grads[0].copy()
@@ -182,12 +188,17 @@ class Module(BaseModule):
         ``init_optimizer``."""
         sym, args, auxs = load_checkpoint(prefix, epoch)
         mod = Module(symbol=sym, **kwargs)
-        mod._arg_params = args
-        mod._aux_params = auxs
-        mod.params_initialized = True
+        mod._preload_params(args, auxs)
         if load_optimizer_states:
             mod._preload_opt_states = f"{prefix}-{epoch:04d}.states"
         return mod
+
+    def _preload_params(self, arg_params, aux_params):
+        """Take ``arg_params`` / ``aux_params`` as this (not yet bound) Module's
+        parameters; ``bind`` copies them to the executors."""
+        self._arg_params = arg_params
+        self._aux_params = aux_params
+        self.params_initialized = True
 
     def save_checkpoint(self, prefix, epoch, save_optimizer_states=False, remove_amp_cast=True):
         """Save ``prefix-symbol.json``, ``prefix-%04d.params`` and, optionally, the
@@ -350,6 +361,7 @@ class Module(BaseModule):
             self._label_shapes, self._param_names, for_training, inputs_need_grad,
             shared_group, logger=self.logger, fixed_param_names=self._fixed_param_names,
             grad_req=grad_req, group2ctxs=self._group2ctxs, state_names=self._state_names)
+        self._total_exec_bytes = self._exec_group._total_exec_bytes
         if shared_module is not None:
             self.params_initialized = True
             self._arg_params = shared_module._arg_params
@@ -359,9 +371,11 @@ class Module(BaseModule):
             self._exec_group.set_params(self._arg_params, self._aux_params)
         else:
             assert self._arg_params is None and self._aux_params is None
-            self._arg_params = {name: nd.zeros(block[0].shape, dtype=block[0].dtype)
-                                for name, block in zip(self._param_names,
-                                                       self._exec_group.param_arrays)}
+            attrs = self._symbol.attr_dict()
+            self._arg_params = {
+                name: nd.zeros(block[0].shape, dtype=block[0].dtype,
+                               stype=_storage_type(attrs.get(name, {})))
+                for name, block in zip(self._param_names, self._exec_group.param_arrays)}
             self._aux_params = {name: nd.zeros(block[0].shape, dtype=block[0].dtype)
                                 for name, block in zip(self._aux_names,
                                                        self._exec_group.aux_arrays)}

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _host
+from .. import _host, profiler
 from ..base import MXNetError
 from ..context import current_context
 from .spec import Required, all_specs, get
@@ -324,7 +324,7 @@ class _Operator:
         in_data = [_host.ndarray(v) for v in values[:n_args]]
         aux = [_host.ndarray(v) for v in values[n_args:]]
         out_data = [_host.ndarray(np.zeros(s.shape, s.dtype)) for s in self.outs]
-        with self.ctx:
+        with self.ctx, profiler.custom_operator(f"{self.prop.op_type}::pure_python"):
             self.op.forward(is_train=is_train, req=["write"] * len(out_data),
                             in_data=in_data, out_data=out_data, aux=aux)
         return out_data + aux
@@ -339,7 +339,7 @@ class _Operator:
             arrays[i] = _host.ndarray(v)
         aux = [_host.ndarray(v) for v in values[len(deps):]]
         in_grad = [_host.ndarray(np.zeros(s.shape, s.dtype)) for s in self.args]
-        with self.ctx:
+        with self.ctx, profiler.custom_operator(f"_backward_{self.prop.op_type}::pure_python"):
             self.op.backward(req=["write"] * n_args, out_grad=arrays[:n_out],
                              in_data=arrays[n_out:n_out + n_args],
                              out_data=arrays[n_out + n_args:], in_grad=in_grad, aux=aux)

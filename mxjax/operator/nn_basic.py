@@ -217,3 +217,15 @@ def embedding(data, weight, *, input_dim, output_dim, dtype, sparse_grad):
     # MXNet truncates float indices and clips them into [0, input_dim).
     idx = jnp.clip(data.astype(jnp.int32), 0, input_dim - 1)
     return jnp.take(weight, idx, axis=0)
+
+
+@register("_contrib_SparseEmbedding", inputs=("data", "weight"),
+          attrs=dict(input_dim=Required, output_dim=Required, dtype="float32",
+                     deterministic=False),
+          infer_params=_embedding_param_shapes,
+          input_dtypes={"weight": lambda dtype, attrs: attrs["dtype"]}, lists_input_names=True)
+def sparse_embedding(data, weight, *, input_dim, output_dim, dtype, deterministic):
+    """``Embedding`` whose weight gradient MXNet keeps row-sparse; mxjax's gradient is
+    dense (the same values), and ``deterministic`` changes nothing here."""
+    return embedding(data, weight, input_dim=input_dim, output_dim=output_dim, dtype=dtype,
+                     sparse_grad=True)

@@ -403,6 +403,8 @@ def _bind(spec, static, n_inputs):
         result = spec.impl(*args[:n_inputs], **kwargs)
         return tuple(result) if isinstance(result, (tuple, list)) else (result,)
 
+    # XLA names the program after the function: a profile shows the operator's name
+    pure.__name__ = pure.__qualname__ = spec.name
     return pure, jax.jit(pure, compiler_options=_eager_options() if spec.random else None)
 
 

@@ -63,6 +63,8 @@ def _to_user(shape):
 def _attr_shape(node):
     text = node.attrs.get("__shape__")
     value = None if text is None else ast.literal_eval(text)
+    if isinstance(value, int):  # var(shape=5), as MXNet reads it: (5,)
+        return (value,)
     return None if value is None else tuple(value)
 
 
@@ -313,7 +315,7 @@ class _Graph:
         pure, _ = spec.bind(attrs, len(args))
         dynamic = [attrs[k] for k in spec.dynamic] + ([_KEY] if spec.random else [])
         try:
-            results = jax.eval_shape(pure, *args, *dynamic)
+            results = _eval_shape(pure, args, dynamic)
         except (TypeError, ValueError, IndexError, MXNetError) as e:
             shapes = ", ".join(f"{n}={s.shape}" for n, s in structs.items())
             raise MXNetError(f"Error in operator {node.name}: {e} (inputs: {shapes})") from e
@@ -321,6 +323,34 @@ class _Graph:
 
     def lookup(self, table, nodes_and_outputs):
         return [table.get((id(n), i)) for n, i in nodes_and_outputs]
+
+
+def _abstract(value):
+    if value is None:
+        return None
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return (tuple(value.shape), np.dtype(value.dtype).name, getattr(value, "weak_type", 0))
+    return type(value)
+
+
+_EVAL_SHAPE_CACHE = {}
+_EVAL_SHAPE_CACHE_SIZE = 4096
+
+
+def _eval_shape(pure, args, dynamic):
+    """``jax.eval_shape(pure, *args, *dynamic)``, remembered per operator function and
+    abstract inputs: an unrolled network repeats the same node hundreds of times."""
+    key = (pure, tuple(_abstract(a) for a in args), tuple(_abstract(d) for d in dynamic))
+    try:
+        hit = _EVAL_SHAPE_CACHE.get(key)
+    except TypeError:  # an unhashable dynamic value: no caching
+        return jax.eval_shape(pure, *args, *dynamic)
+    if hit is None:
+        hit = jax.eval_shape(pure, *args, *dynamic)
+        if len(_EVAL_SHAPE_CACHE) >= _EVAL_SHAPE_CACHE_SIZE:
+            _EVAL_SHAPE_CACHE.clear()
+        _EVAL_SHAPE_CACHE[key] = hit
+    return hit
 
 
 # ---- rules for inputs ------------------------------------------------------------------------

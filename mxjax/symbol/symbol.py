@@ -353,9 +353,10 @@ class Symbol:
     def simple_bind(self, ctx, grad_req="write", type_dict=None, stype_dict=None,
                     group2ctx=None, shared_arg_names=None, shared_exec=None,
                     shared_buffer=None, **kwargs):  # noqa: ARG002
-        """An Executor with zero-filled arguments of the shapes given as keywords."""
+        """An Executor with zero-filled arguments of the shapes given as keywords (on the
+        context of their ``ctx_group`` in ``group2ctx``, if any)."""
         from ..executor import simple_bind
-        return simple_bind(self, ctx, grad_req, type_dict, kwargs)
+        return simple_bind(self, ctx, grad_req, type_dict, kwargs, group2ctx)
 
     def eval(self, ctx=None, **kwargs):
         """Outputs of the graph for the given argument arrays (a list of NDArrays)."""

@@ -1,0 +1,185 @@
+"""``PythonModule`` and ``PythonLossModule``: modules whose computation is written in
+Python (e.g. a loss on the host), to put in a ``SequentialModule`` after symbolic ones."""
+
+import logging
+
+from .. import ndarray as nd
+from ..initializer import Uniform
+from .base_module import BaseModule
+
+__all__ = ["PythonModule", "PythonLossModule"]
+
+
+class PythonModule(BaseModule):
+    """A module without parameters whose methods do nothing unless overridden; a
+    subclass implements ``_compute_output_shapes``, ``forward``, ``backward``,
+    ``get_outputs`` and ``get_input_grads``.
+
+    Parameters
+    ----------
+    data_names : list of str
+    label_names : list of str or None
+    output_names : list of str
+    logger : Logger
+    """
+
+    def __init__(self, data_names, label_names, output_names, logger=logging):
+        super().__init__(logger=logger)
+        if isinstance(data_names, tuple):
+            data_names = list(data_names)
+        if isinstance(label_names, tuple):
+            label_names = list(label_names)
+        self._data_names = data_names
+        self._label_names = label_names
+        self._output_names = output_names
+        self._data_shapes = None
+        self._label_shapes = None
+        self._output_shapes = None
+
+    @property
+    def data_names(self):
+        """Names of the data inputs."""
+        return self._data_names
+
+    @property
+    def output_names(self):
+        """Names of the outputs."""
+        return self._output_names
+
+    @property
+    def data_shapes(self):
+        """``[(name, shape)]`` of the data inputs, as given to ``bind``."""
+        return self._data_shapes
+
+    @property
+    def label_shapes(self):
+        """``[(name, shape)]`` of the labels, as given to ``bind`` (None without)."""
+        return self._label_shapes
+
+    @property
+    def output_shapes(self):
+        """``[(name, shape)]`` of the outputs."""
+        return self._output_shapes
+
+    def get_params(self):
+        """No parameters: ``({}, {})``."""
+        return {}, {}
+
+    def init_params(self, initializer=Uniform(0.01), arg_params=None,  # noqa: B008 - MXNet's
+                    aux_params=None, allow_missing=False, force_init=False, allow_extra=False):
+        """Nothing to initialize (override for parameters)."""
+
+    def update(self):
+        """Nothing to update (override for parameters)."""
+
+    def update_metric(self, eval_metric, labels, pre_sliced=False):
+        """Update ``eval_metric`` with ``labels`` and the outputs; nothing when the module
+        was bound without labels."""
+        if self._label_shapes is None:
+            return  # no labels: not a module with a loss or predictions
+        if pre_sliced:
+            raise RuntimeError("PythonModule does not support presliced labels")
+        eval_metric.update(labels, self.get_outputs())
+
+    def bind(self, data_shapes, label_shapes=None, for_training=True, inputs_need_grad=False,
+             force_rebind=False, shared_module=None, grad_req="write"):
+        """Record the input shapes and compute the output shapes (only ``grad_req``
+        'write' is supported)."""
+        if self.binded and not force_rebind:
+            self.logger.warning("Already bound, ignoring bind()")
+            return
+        assert grad_req == "write", "Python module only support write gradient"
+        self.for_training = for_training
+        self.inputs_need_grad = inputs_need_grad
+        assert len(data_shapes) == len(self._data_names)
+        assert [x[0] for x in data_shapes] == self._data_names
+        self._data_shapes = data_shapes
+        self._label_shapes = label_shapes
+        if label_shapes is not None:
+            assert self._label_names is not None
+            assert len(self._label_names) == len(label_shapes)
+            assert [x[0] for x in label_shapes] == self._label_names
+        self._output_shapes = self._compute_output_shapes()
+        self.binded = True  # MXNet 1.9.1 forgets this, so every bind there binds again
+
+    def _compute_output_shapes(self):
+        """``[(name, shape)]`` of the outputs, from ``self._data_shapes`` and
+        ``self._label_shapes``; subclasses implement it."""
+        raise NotImplementedError()
+
+    def init_optimizer(self, kvstore="local", optimizer="sgd",
+                       optimizer_params=(("learning_rate", 0.01),), force_init=False):
+        """No parameters, so no optimizer (override for parameters)."""
+
+
+class PythonLossModule(PythonModule):
+    """A loss written in Python: the outputs are the scores it receives, and backward
+    computes their gradient with ``grad_func(scores, labels)`` (numpy or NDArray).
+
+    Parameters
+    ----------
+    name : str
+        The output is named ``name + '_output'``.
+    data_names : list of str
+        One name.
+    label_names : list of str
+        One name.
+    logger : Logger
+    grad_func : callable, optional
+        ``grad_func(scores, labels) -> gradient of the scores``; without it, override
+        ``_backward_impl``.
+    """
+
+    def __init__(self, name="pyloss", data_names=("data",), label_names=("softmax_label",),
+                 logger=logging, grad_func=None):
+        super().__init__(data_names, label_names, [name + "_output"], logger=logger)
+        self._name = name
+        assert len(data_names) == 1
+        assert len(label_names) == 1
+        self._scores = None
+        self._labels = None
+        self._scores_grad = None
+        if grad_func is not None:
+            assert callable(grad_func)
+        self._grad_func = grad_func
+
+    def _compute_output_shapes(self):
+        return [(self._name + "_output", self._data_shapes[0][1])]
+
+    def forward(self, data_batch, is_train=None):
+        """Keep the scores (and, when training, the labels) of ``data_batch``."""
+        self._scores = data_batch.data[0]
+        if is_train is None:
+            is_train = self.for_training
+        if is_train:
+            self._labels = data_batch.label[0]
+
+    def get_outputs(self, merge_multi_context=True):
+        """The scores of the last forward."""
+        assert merge_multi_context is True
+        return [self._scores]
+
+    def backward(self, out_grads=None):
+        """Compute the gradient of the scores (a loss takes no ``out_grads``)."""
+        assert out_grads is None, "For a loss module, out_grads should be None"
+        assert self.for_training
+        self._backward_impl()
+
+    def _backward_impl(self):
+        """Set ``self._scores_grad`` from ``self._scores`` and ``self._labels`` (with
+        ``grad_func``, or override this)."""
+        if self._grad_func is None:
+            raise NotImplementedError()
+        grad = self._grad_func(self._scores, self._labels)
+        if not isinstance(grad, nd.NDArray):
+            grad = nd.array(grad)
+        self._scores_grad = grad
+
+    def get_input_grads(self, merge_multi_context=True):
+        """The gradient of the scores computed by the last backward."""
+        assert merge_multi_context is True
+        return [self._scores_grad]
+
+    def install_monitor(self, mon):
+        """Not supported: a Python module has no executors."""
+        raise NotImplementedError()

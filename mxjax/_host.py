@@ -18,9 +18,10 @@ import numpy as np
 from . import engine
 from .base import MXNetError
 
-__all__ = ["call", "check", "ndarray", "to_numpy"]
+__all__ = ["call", "callbacks_run", "check", "ndarray", "to_numpy"]
 
 _reraised = []  # the latest exception a callback raised; its caller raises it again
+_runs = [0]     # host callbacks ``call`` has run
 
 
 class _QuietReraised(logging.Filter):
@@ -51,6 +52,7 @@ def call(fn, result_shapes, *args, error=None):
     def host(*values):
         from . import autograd
 
+        _runs[0] += 1
         try:
             with autograd.pause(), engine.suspended():
                 results = list(fn(*values))
@@ -63,6 +65,12 @@ def call(fn, result_shapes, *args, error=None):
             raise
 
     return jax.pure_callback(host, list(result_shapes), *args, vmap_method="sequential")
+
+
+def callbacks_run():
+    """How many times user code has run on the host through ``call`` in this process
+    (a custom operator's or an ``autograd.Function``'s methods)."""
+    return _runs[0]
 
 
 def check(fn, *args):

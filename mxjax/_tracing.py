@@ -10,8 +10,8 @@ import threading
 
 import jax
 
-__all__ = ["active", "tracing", "param_value", "next_key", "note_written", "written_in",
-           "block_scope", "name_outputs", "set_name", "name_of"]
+__all__ = ["active", "tracing", "param_value", "keys_drawn", "next_key", "note_written",
+           "written_in", "block_scope", "name_outputs", "set_name", "name_of"]
 
 _state = threading.local()
 
@@ -51,6 +51,11 @@ def written_in(frame, arrays):
     """Positions of ``arrays`` that an operator's forward wrote into while tracing."""
     written = frame.get("written", ())
     return tuple(i for i, a in enumerate(arrays) if any(a is w for w in written))
+
+
+def keys_drawn(frame):
+    """Whether code traced in ``frame`` drew random keys (``next_key``)."""
+    return frame["counter"] > 0
 
 
 def next_key():

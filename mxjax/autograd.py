@@ -10,16 +10,13 @@ structure (node keys and wiring); JAX's own cache handles shapes and dtypes. A t
 loop that records the same graph each step therefore compiles its backward once.
 """
 
-import functools
 import itertools
 import threading
-import weakref
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from . import _host, engine
+from . import engine
 from .base import MXNetError
 
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
@@ -348,6 +345,7 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):  # no
     heads = _as_list(heads)
     plan = _Plan(heads)
     hg = _head_grads(heads, head_grads)
+    grads = []
     if plan.diff:
         grads = _gradients(plan, hg)
         engine.mark_training()
@@ -356,16 +354,29 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):  # no
     for node in plan.nodes:
         if node.on_backward is not None:
             node.on_backward()
-    _run_host_functions(plan)
+    _run_host_functions(plan, grads)
     if not retain_graph:
         plan.free()
 
 
-def _run_host_functions(plan):
-    """A custom ``Function``'s or operator's backward leaves JAX: run now, so its errors
-    raise here."""
-    if any(node.key[0] in ("Function", "Custom") for node in plan.nodes):
-        engine.flush("Function.backward")
+def _run_host_functions(plan, grads):
+    """A custom operator's or ``Function``'s backward that runs on the host: run it now,
+    so that its errors raise here. A Function's is waited for: the objects it uses live
+    only as long as the graph."""
+    from ._function import is_host_node
+
+    if not any(node.key[0] == "Custom" or is_host_node(node.key) for node in plan.nodes):
+        return
+    engine.flush("Function.backward")
+    if not any(is_host_node(node.key) for node in plan.nodes):
+        return
+    values = [g.value if type(g) is engine.Pending else g for g in grads]
+    try:
+        jax.block_until_ready([v for v in values if v is not None])
+    except jax.errors.JaxRuntimeError as e:
+        if engine.callback_errors:
+            raise engine.callback_errors.pop() from e
+        raise MXNetError(str(e)) from e
 
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,
@@ -397,7 +408,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     pure, _ = _gradient_fns(plan)
     grads = _gradients(plan, hg)
     results = [NDArray._wrap(grads[i], v.context) for i, v in zip(want, variables)]
-    _run_host_functions(plan)
+    _run_host_functions(plan, grads)
     if create_graph:
         given = [None] * len(heads) if head_grads is None else _as_list(head_grads)
         head_inputs = [g if g is not None else v for g, v in zip(given, hg)]
@@ -441,71 +452,38 @@ def get_symbol(x):
 # ---------------------------------------------------------------------------------------
 # Custom functions
 
-_live_functions = weakref.WeakValueDictionary()
-_function_tokens = itertools.count(1)
-
-
 class Function:
     """A custom differentiable function: subclass and define ``forward`` and ``backward``.
 
-    ``forward`` runs eagerly (not recorded) and may leave JAX, e.g. through ``asnumpy()``.
-    In the recorded graph the function is one node whose gradient calls ``backward`` on
-    the host through ``jax.pure_callback``, so graphs containing it still compile.
+    ``backward`` takes as many arrays as ``forward`` returns and returns one gradient for
+    each argument of ``forward``; ``save_for_backward`` keeps arrays for it in
+    ``saved_tensors``. ``forward`` runs when the function is called, with recording
+    paused. While recording, the function is one node of the recorded graph whose
+    gradient is ``backward``, compiled into the backward pass; a ``backward`` that leaves
+    JAX (e.g. through ``asnumpy()``) runs on the host instead (see ``mxjax._function``).
+    Each instance can be called once, as in MXNet.
     """
 
     def __init__(self):
-        self._saved_tensors = ()
+        self._used = False
+        self.saved_tensors = ()
 
     def save_for_backward(self, *args):
-        self._saved_tensors = args
+        self.saved_tensors = args
 
-    @property
-    def saved_tensors(self):
-        return self._saved_tensors
+    def __call__(self, *inputs):
+        from . import _function
+
+        assert not getattr(self, "_used", False), \
+            "Each Function instance can only be called once. Please create another instance."
+        self._used = True
+        return _function.call(self, inputs)
 
     def forward(self, *inputs):
+        """Forward computation."""
         raise NotImplementedError
 
     def backward(self, *output_grads):
+        """Backward computation: takes as many inputs as forward's outputs, and returns
+        as many NDArrays as forward's inputs."""
         raise NotImplementedError
-
-    def __call__(self, *inputs):
-        with pause(train_mode=is_training()):
-            outputs = self.forward(*inputs)
-        single = not isinstance(outputs, (list, tuple))
-        outputs = _as_list(outputs)
-        # Its backward runs on the host, inside the compiled backward: what forward left
-        # pending (outputs, saved tensors) must be computed before that.
-        engine.flush("autograd.Function")
-        if is_recording():
-            token = next(_function_tokens)
-            _live_functions[token] = self
-            fn = _function_node_fn(len(inputs), len(outputs))
-            record_node(fn, ("Function", len(inputs), len(outputs)),
-                        [*inputs, *[o._lazy for o in outputs], np.int64(token)],
-                        outputs, keepalive=self)
-        return outputs[0] if single else tuple(outputs)
-
-
-@functools.cache
-def _function_node_fn(n_in, n_out):
-    @jax.custom_vjp
-    def node(*args):
-        return tuple(args[n_in:n_in + n_out])
-
-    def fwd(*args):
-        return node(*args), (args[:n_in], args[-1])
-
-    def bwd(res, out_grads):
-        xs, token = res
-        shapes = [jax.ShapeDtypeStruct(x.shape, x.dtype) for x in xs]
-        in_grads = _host.call(_host_backward, shapes, token, *out_grads)
-        return (*in_grads, *[jnp.zeros_like(g) for g in out_grads], None)
-
-    node.defvjp(fwd, bwd)
-    return node
-
-
-def _host_backward(token, *out_grads):
-    func = _live_functions[int(token)]
-    return _as_list(func.backward(*[_host.ndarray(g) for g in out_grads]))

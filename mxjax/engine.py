@@ -339,7 +339,7 @@ def materialize(pending, reason=None):
                              f"failed earlier ({graph.error})")
         if graph.fns is None:
             raise MXNetError("internal error: a pending value was not kept when its graph ran")
-        _run(graph, reason or _caller())
+        _run_now(graph, reason or _caller())
     return pending.value
 
 
@@ -347,7 +347,17 @@ def flush(reason="flush"):
     """Run whatever is pending (``mx.nd.waitall`` and friends)."""
     graph = _state.graph
     if graph is not None and graph.fns:
-        _run(graph, reason)
+        _run_now(graph, reason)
+
+
+def _run_now(graph, forced_by):
+    """``_run``, also where a value is needed inside a trace (an ``autograd.Function``'s,
+    a hybridized block's), which would otherwise stage the compiled call into it."""
+    if _tracing.active():
+        with jax.ensure_compile_time_eval():
+            _run(graph, forced_by)
+    else:
+        _run(graph, forced_by)
 
 
 def wait_all():

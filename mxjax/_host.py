@@ -64,6 +64,7 @@ def call(fn, result_shapes, *args, error=None):
             _keep(e if error is None else error(e), e)
             raise
 
+    engine.note_host_check()
     return jax.pure_callback(host, list(result_shapes), *args, vmap_method="sequential")
 
 
@@ -85,6 +86,7 @@ def check(fn, *args):
             _keep(e, e)
             raise
 
+    engine.note_host_check()
     jax.debug.callback(host, *args)
 
 

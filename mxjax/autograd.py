@@ -355,7 +355,15 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):  # no
         if node.on_backward is not None:
             node.on_backward()
     _run_host_functions(plan, grads)
-    if not retain_graph:
+    _release(plan, retain_graph)
+
+
+def _release(plan, retain_graph):
+    """Free the graph, or keep it for another backward: then the values it read stay
+    theirs (a step must not donate them)."""
+    if retain_graph:
+        engine.share([*plan.var_values, *plan.consts])
+    else:
         plan.free()
 
 
@@ -413,8 +421,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
         given = [None] * len(heads) if head_grads is None else _as_list(head_grads)
         head_inputs = [g if g is not None else v for g, v in zip(given, hg)]
         _record_gradient_node(plan, pure, head_inputs, want, results)
-    if not retain_graph:
-        plan.free()
+    _release(plan, retain_graph)
     return results  # a list even for a single variable, as MXNet 1.9.1 returns
 
 

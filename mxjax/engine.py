@@ -34,8 +34,9 @@ from . import _tracing
 from .base import MXNetError
 
 __all__ = ["Pending", "capture", "set_capture", "is_capturing", "compile_stats",
-           "reset_compile_stats", "call", "run_compiled", "apply", "begin_step", "materialize",
-           "flush", "wait_all", "set_bulk_size", "bulk"]
+           "reset_compile_stats", "call", "run_compiled", "apply", "step", "begin_step",
+           "materialize", "flush", "wait_all", "set_bulk_size", "bulk", "bind", "rebound",
+           "share", "read_elsewhere", "SHARED"]
 
 _MAX_NODES = 20000             # a graph this long runs even if nothing asks for a value
 _RECOMPILE_WARNING_AFTER = 4   # distinct input shapes for one graph structure
@@ -47,13 +48,15 @@ class Pending:
     """The output of an operator that has not run yet: shape and dtype known, value not
     (``value`` is set once its graph has run)."""
 
-    __slots__ = ("aval", "shape", "dtype", "weak_type", "graph", "ref", "value",
-                 "__weakref__")
+    __slots__ = ("aval", "shape", "dtype", "weak_type", "graph", "ref", "value", "owner",
+                 "thread", "__weakref__")
 
     def __init__(self, aval, graph, ref):
         self.aval = aval
         self.shape, self.dtype, self.weak_type = aval
         self.graph, self.ref, self.value = graph, ref, None
+        self.owner = None  # id() of the one array bound to it, or SHARED (see ``bind``)
+        self.thread = graph.thread  # 0 once another thread has read it
 
     @property
     def ctx(self):
@@ -75,14 +78,25 @@ class _Graph:
         self.ctx = ctx
         self.device = ctx.jax_device
         self.fns, self.steps = [], []
-        self.ext, self.ext_pos, self.ext_sites = [], {}, []
+        self.ext, self.ext_pos, self.ext_avals, self.ext_sites = [], {}, [], []
+        self.ext_sources = []  # the computed Pending each external value came from
         self.outputs = []
+        self.rebinds = []  # (array, its value before) for each array a node's output rebound
         self.training = False  # something was recorded, differentiated or updated
+        self.may_fail = False  # a node checks values on the host (its run can raise)
         self.error = None
+        # Another thread may run this graph (it reads an array this one rebound): appends
+        # and the run exclude each other.
+        self.lock = threading.RLock()
+        self.thread = threading.get_ident()
+        _open_graphs.add(self)
 
     def release(self):
         """Drop what the graph holds once it has run (Pendings keep only ``ctx``)."""
-        self.fns = self.steps = self.ext = self.ext_pos = self.outputs = None
+        self.fns = self.steps = self.ext = self.ext_pos = self.ext_avals = None
+        self.ext_sources = self.ext_sites = None
+        self.outputs = self.rebinds = None
+        _open_graphs.discard(self)
 
 
 class _State(threading.local):
@@ -95,21 +109,30 @@ class _State(threading.local):
 
 _state = _State()
 _avals = {}
-_runners = {}
+_open_graphs = weakref.WeakSet()
 callback_errors = []  # set by host callbacks (mxjax._host), re-raised by the caller
+_host_checks = [0]    # host callbacks staged into traced code so far (``note_host_check``)
+
+
+def note_host_check():
+    """A host callback that may raise was staged into the function being traced: a step
+    holding it runs synchronously and donates nothing, so that a failure can be undone."""
+    _host_checks[0] += 1
 
 
 class _Stats:
     def __init__(self):
         self.compiles = 0
         self.cache_hits = 0
+        self.evictions = 0
         self.runs = 0
         self.nodes = 0
         self.forced = collections.Counter()
         self.step_runs = 0
 
     def snapshot(self):
-        return {"compiles": self.compiles, "cache_hits": self.cache_hits, "runs": self.runs,
+        return {"compiles": self.compiles, "cache_hits": self.cache_hits,
+                "evictions": self.evictions, "runs": self.runs,
                 "nodes": self.nodes, "step_runs": self.step_runs,
                 "forced": dict(self.forced), "forced_total": sum(self.forced.values())}
 
@@ -169,6 +192,28 @@ def suspended():
         _state.enabled = previous
 
 
+@contextlib.contextmanager
+def step(ctx):
+    """Operators called inside join one graph of their own, run on exit even where
+    nothing is captured (an optimizer update outside ``record()``): the arrays they rebind
+    are known when it runs, so their previous buffers can be donated. With capture turned
+    off they run eagerly, one by one."""
+    if not _state.enabled or _state.scope or _tracing.active():
+        yield
+        return
+    previous_scope, previous_enabled = _state.scope, _state.enabled
+    _state.scope = _state.enabled = True
+    graph = _open(ctx)
+    try:
+        yield
+    finally:
+        _state.scope, _state.enabled = previous_scope, previous_enabled
+        if _state.graph is graph:
+            _state.graph = None
+    if graph.fns:
+        _run(graph, None)
+
+
 def begin_step():
     """``autograd.record()`` begins: run what the previous step left pending, then
     capture from here on."""
@@ -226,8 +271,18 @@ def apply(fn, key, args, ctx):
     ``args`` are Pending values, arrays, Python scalars or ``None``. Raises ``Eager``
     (nothing appended) when an argument is a JAX tracer."""
     graph = _state.graph
-    if graph is None or graph.ctx != ctx:
+    if graph is None or graph.ctx != ctx or graph.fns is None:
         graph = _open(ctx)
+    for a in args:  # before taking this graph's lock: no two graphs wait for each other
+        if type(a) is Pending and a.value is None and a.graph is not graph:
+            materialize(a, "an array of another graph")
+    with graph.lock:
+        if graph.fns is None:  # another thread ran it meanwhile
+            return apply(fn, key, args, ctx)
+        return _append(graph, fn, key, args, ctx)
+
+
+def _append(graph, fn, key, args, ctx):
     wiring, in_avals = [], []
     ext_pos, ext = graph.ext_pos, graph.ext
     for i, a in enumerate(args):
@@ -235,16 +290,15 @@ def apply(fn, key, args, ctx):
             wiring.append(None)
             in_avals.append(None)
             continue
+        source = None
         if type(a) is Pending:
             if a.value is None:
                 if a.graph is graph:
                     wiring.append(a.ref)
                     in_avals.append(a.aval)
                     continue
-                a = materialize(a, "an array of another device's graph")
-                aval = _aval_of(a)
-            else:
-                aval, a = a.aval, a.value
+                materialize(a, "an array of another graph")
+            source, aval, a = a, a.aval, a.value
         else:
             aval = _aval_of(a)
         in_avals.append(aval)
@@ -252,14 +306,20 @@ def apply(fn, key, args, ctx):
         if pos is None:
             pos = ext_pos[id(a)] = len(ext)
             ext.append(a)
+            graph.ext_avals.append(aval)
+            graph.ext_sources.append(source)
             graph.ext_sites.append((key, i))
         wiring.append(pos)
     sig = (key, *in_avals)
-    out_avals = _avals.get(sig)
-    if out_avals is None:
-        out_avals = _avals[sig] = _infer(fn, in_avals)
+    inferred = _avals.get(sig)
+    if inferred is None:
+        staged = _host_checks[0]
+        out_avals = _infer(fn, in_avals)
+        inferred = _avals[sig] = (out_avals, _host_checks[0] != staged)
         if graph.fns is None:  # tracing ``fn`` needed a value and ran the graph: again
             return apply(fn, key, args, ctx)
+    out_avals, checks_on_host = inferred
+    graph.may_fail |= checks_on_host
     fns = graph.fns
     n = len(fns)
     fns.append(fn)
@@ -281,6 +341,48 @@ def _open(ctx):
         _run(previous, None)
     graph = _state.graph = _Graph(ctx)
     return graph
+
+
+# ---- who holds a pending value ----------------------------------------------------------
+SHARED = -1  # ``Pending.owner`` of a value bound to more than one array
+
+
+def bind(value, holder):
+    """``holder`` (an array) now refers to ``value``. A value bound to exactly one array
+    is that array's own: once the array is rebound, nothing reaches the value any more and
+    the step that rebound it may donate its buffer to XLA."""
+    if type(value) is Pending:
+        owner = value.owner
+        if owner is None:
+            value.owner = id(holder)
+        elif owner != id(holder):
+            value.owner = SHARED
+
+
+def share(values):
+    """Something other than an array keeps ``values`` (a graph retained for a second
+    backward): never donate them."""
+    for value in values:
+        if type(value) is Pending:
+            value.owner = SHARED
+
+
+def rebound(holder, before, value, undo):
+    """``holder`` was rebound from ``before`` to ``value``. Within a pending step this is
+    what a failed run undoes (``undo(holder, before)``), and what lets the step donate
+    ``before``."""
+    bind(value, holder)
+    if type(value) is Pending and value.value is None:
+        rebinds = value.graph.rebinds
+        if rebinds is not None:
+            rebinds.append((holder, before, undo))
+
+
+def read_elsewhere(value):
+    """A thread other than the one that made ``value`` reads it: from now on no step
+    donates its buffer (the reader re-reads its array after calling this, so a step that
+    donated before the mark had rebound the array already)."""
+    value.thread = 0
 
 
 _eager_fns = {}
@@ -334,12 +436,15 @@ def materialize(pending, reason=None):
     """The concrete value of ``pending``, running its graph if needed (a forced run)."""
     if pending.value is None:
         graph = pending.graph
-        if graph.error is not None:
-            raise MXNetError("this array's value was lost: the computation that produced it "
-                             f"failed earlier ({graph.error})")
-        if graph.fns is None:
-            raise MXNetError("internal error: a pending value was not kept when its graph ran")
-        _run_now(graph, reason or _caller())
+        with graph.lock:
+            if pending.value is None:
+                if graph.error is not None:
+                    raise MXNetError("this array's value was lost: the computation that "
+                                     f"produced it failed earlier ({graph.error})")
+                if graph.fns is None:
+                    raise MXNetError("internal error: a pending value was not kept when its "
+                                     "graph ran")
+                _run_now(graph, reason or _caller())
     return pending.value
 
 
@@ -417,18 +522,20 @@ def _caller():
 def _run(graph, forced_by):
     """Run ``graph`` as one compiled call; ``forced_by`` names the read that needed it
     (``None``: a step boundary)."""
+    with graph.lock:
+        if graph.fns is not None:  # not run by another thread meanwhile
+            _run_locked(graph, forced_by)
+
+
+def _run_locked(graph, forced_by):
     if _state.graph is graph:
         _state.graph = None
     # Newest first: JAX pairs donated inputs with the first outputs of their shape, and the
     # last writes of a step (new weights, optimizer states) should reuse their buffers.
     alive = [p for p in (w() for w in reversed(graph.outputs)) if p is not None]
     selection = tuple(p.ref for p in alive)
-    donated = _donatable(graph.ext, alive)
-    key = (tuple(graph.steps), selection, donated)
-    runner = _runners.get(key)
-    if runner is None:
-        runner = _runners[key] = _Runner(graph.fns, graph.steps, selection, donated,
-                                         graph.ext_sites)
+    donated, copied = ((), ()) if graph.may_fail else _donatable(graph, alive)
+    runner = _runner(graph, selection, donated)
     _stats.runs += 1
     _stats.nodes += len(graph.fns)
     if forced_by is None:
@@ -437,52 +544,117 @@ def _run(graph, forced_by):
         _stats.forced[forced_by] += 1
         if not graph.training:
             _state.scope = False
+    ext = graph.ext
+    # A step whose run can still fail is waited for, and donates nothing it could not
+    # give back: host checks (an index out of range) donate nothing at all; a new
+    # program (it may not fit in memory) gets copies of its donated inputs, once.
+    wait = graph.may_fail or not runner.proven and bool(graph.rebinds)
+    if not runner.proven:
+        copied = donated
+    if copied:
+        ext = list(ext)
+        for i in copied:
+            ext[i] = jax.device_put(ext[i], may_alias=False)
+    values = ()
     try:
-        values = runner(graph.ext, graph.device)
+        values = runner(ext, graph.device)
+        if wait:
+            jax.block_until_ready(values)
     except Exception as e:
-        graph.error = e
+        for value in values:  # failed outputs: ``waitall`` must not raise their error again
+            value.delete()
+        error = callback_errors.pop() if callback_errors else e
+        _undo(graph)
+        graph.error = error
         graph.release()
-        if callback_errors:
-            raise callback_errors.pop() from e
+        if error is not e:
+            raise error from e
         if isinstance(e, jax.errors.JaxRuntimeError):
             raise MXNetError(str(e)) from e
         raise
+    runner.proven = True
+    ext_pos = graph.ext_pos
     for p, v in zip(alive, values):
         p.value = v
+        if id(v) in ext_pos:  # JAX forwards an input that is returned unchanged
+            p.owner = SHARED
+            source = graph.ext_sources[ext_pos[id(v)]]
+            if source is not None:
+                source.owner = SHARED
     graph.release()
 
 
-def _donatable(ext, alive):
-    """Positions of external arrays nothing but the graph refers to any more (a weight or
-    optimizer state the step replaces), each matched to an output of its shape and dtype
-    that XLA can then write in place."""
-    wanted, donated = None, []
-    for i in range(len(ext)):
-        value = ext[i]
-        # Three references: the graph's list, ``value`` and getrefcount's argument.
-        if sys.getrefcount(value) <= 3 and isinstance(value, jax.Array):
-            if wanted is None:
-                wanted = collections.Counter([p.aval[:2] for p in alive])
-            aval = (value.shape, value.dtype)
-            if wanted[aval] > 0:
-                wanted[aval] -= 1
-                donated.append(i)
-    return tuple(donated)
+def _undo(graph):
+    """A run failed: every array a node of it rebound gets its value from before."""
+    for holder, before, undo in reversed(graph.rebinds):
+        undo(holder, before)
+
+
+def _donatable(graph, alive):
+    """``(donated, copied)``: positions of the external values a step replaces -- the
+    previous values of the arrays it rebound -- each matched to an output of its shape and
+    dtype, which XLA then writes in place; and those of them the step does not own, which
+    it donates a copy of. It owns a value when that array was its only holder, no other
+    thread read it and no other pending graph reads it."""
+    ext_pos, wanted, donated, copied = graph.ext_pos, None, [], []
+    for holder, before, _ in graph.rebinds:
+        value = before.value if type(before) is Pending else before
+        pos = ext_pos.get(id(value))
+        if pos is None or pos in donated or not isinstance(value, jax.Array):
+            continue
+        if wanted is None:
+            wanted = collections.Counter([p.aval[:2] for p in alive])
+        aval = graph.ext_avals[pos][:2]
+        if wanted[aval] <= 0:
+            continue
+        wanted[aval] -= 1
+        donated.append(pos)
+        if (type(before) is not Pending or before.thread == 0 or before.owner != id(holder)
+                or _read_by_other_graph(graph, value)):
+            copied.append(pos)
+    return tuple(sorted(donated)), copied
+
+
+def _read_by_other_graph(graph, value):
+    return any(other is not graph and other.ext_pos is not None and id(value) in other.ext_pos
+               for other in list(_open_graphs))
+
+
+# ---- compiled programs ------------------------------------------------------------------
+def _cache_size():
+    return max(1, int(os.environ.get("MXJAX_COMPILE_CACHE_SIZE", "64")))
+
+
+_programs = collections.OrderedDict()  # least recently run first
+
+
+def _runner(graph, selection, donated):
+    """The compiled program of ``graph``'s structure and input signature (a bounded LRU
+    cache: a program not run for a while gives its memory back)."""
+    signature = tuple(graph.ext_avals)
+    key = (tuple(graph.steps), selection, donated, signature)
+    runner = _programs.get(key)
+    if runner is not None:
+        _programs.move_to_end(key)
+        _stats.cache_hits += 1
+        return runner
+    runner = _programs[key] = _Runner(graph.fns, graph.steps, selection, donated)
+    _note_compile(graph, signature)
+    while len(_programs) > _cache_size():
+        _programs.popitem(last=False)
+        _stats.evictions += 1
+    return runner
 
 
 class _Runner:
-    """One graph structure as a ``jax.jit`` function of its external values."""
+    """One graph structure at one input signature, as a ``jax.jit`` function of its
+    external values."""
 
-    def __init__(self, fns, steps, selection, donated, sites):
+    def __init__(self, fns, steps, selection, donated):
         wirings = [w for _, w in steps]
-        # The structure without static attributes: reshapes to a new batch size change
-        # the structure's key, and the recompile warning must still see one step.
-        self.family = _families.setdefault(
-            tuple((_op_name(k), w) for k, w in steps), {"signatures": [], "warned": False})
-        self.names = [_site_name(s) for s in sites]
+        self.proven = False  # has run to completion once
 
         def run(*ext):
-            self._note_signature(ext)
             env = []
             for fn, wiring in zip(fns, wirings):
                 env.append(fn(*[None if w is None else ext[w] if type(w) is int
@@ -492,32 +664,55 @@ class _Runner:
         self.jitted = jax.jit(run, donate_argnums=donated)
 
     def __call__(self, ext, device):
-        compiles = _stats.compiles
         if device != _default_device():
             with jax.default_device(device):
-                out = self.jitted(*ext)
-        else:
-            out = self.jitted(*ext)
-        if _stats.compiles == compiles:
-            _stats.cache_hits += 1
-        return out
+                return self.jitted(*ext)
+        return self.jitted(*ext)
 
-    def _note_signature(self, ext):
-        _stats.compiles += 1
-        family = self.family
-        signatures = family["signatures"]
-        signatures.append(tuple((tuple(getattr(x, "shape", ())),
-                                 str(getattr(x, "dtype", type(x)))) for x in ext))
-        if len(signatures) > _RECOMPILE_WARNING_AFTER and not family["warned"]:
-            family["warned"] = True
-            before, now = signatures[-2], signatures[-1]
-            changed = [f"{self.names[i]}: {before[i][0]} -> {now[i][0]}"
-                       for i in range(min(len(now), len(before))) if before[i] != now[i]]
-            warnings.warn(
-                f"mxjax: a captured step compiled {len(signatures)} times because the "
-                f"shapes of its inputs keep changing ({'; '.join(changed[:6])}); pad inputs "
-                "to fixed shapes to avoid recompiling, or set MXJAX_CAPTURE=0",
-                stacklevel=5)
+
+def _note_compile(graph, signature):
+    """Count a new program; warn once per step structure whose input shapes keep
+    changing, naming the inputs that changed and the user's line that ran it."""
+    _stats.compiles += 1
+    # The structure without static attributes: reshapes to a new batch size change the
+    # program's key, and the warning must still see one step.
+    family = _families.setdefault(tuple((_op_name(k), w) for k, w in graph.steps),
+                                  {"signatures": [], "warned": False})
+    signatures = family["signatures"]
+    if signature in signatures or family["warned"]:
+        return
+    signatures.append(signature)
+    if len(signatures) <= _RECOMPILE_WARNING_AFTER:
+        return
+    family["warned"] = True
+    before = signatures[-2]
+    changed = [f"{_site_name(graph.ext_sites[i])}: {_shape_of(before[i])} -> "
+               f"{_shape_of(signature[i])}" for i in range(min(len(before), len(signature)))
+               if before[i] != signature[i]]
+    if not changed:
+        changed = [f"the step reads {len(signature)} arrays, {len(before)} before"]
+    filename, lineno = _user_line()
+    warnings.warn_explicit(
+        f"mxjax: a captured step was compiled for {len(signatures)} different input "
+        f"shapes ({'; '.join(changed[:6])}). Each new shape costs a compile; the last "
+        f"{_cache_size()} programs stay cached (MXJAX_COMPILE_CACHE_SIZE). Pad or bucket "
+        "inputs to a few fixed shapes to compile less.",
+        UserWarning, filename, lineno, module="mxjax")
+
+
+def _shape_of(aval):
+    return aval[0] if isinstance(aval, tuple) else aval.__name__
+
+
+def _user_line():
+    """File and line of the innermost frame outside mxjax (and its ``with`` blocks)."""
+    frame = sys._getframe(1)
+    while frame is not None and (frame.f_code.co_filename.startswith(_PACKAGE_DIR)
+                                 or frame.f_code.co_filename == contextlib.__file__):
+        frame = frame.f_back
+    if frame is None:
+        return "<mxjax>", 0
+    return frame.f_code.co_filename, frame.f_lineno
 
 
 _families = {}

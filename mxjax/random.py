@@ -1,5 +1,8 @@
 """Global random state: ``mx.random.seed`` sets a key; every random op takes a fresh one.
 
+The state is one for the whole process, as MXNet's: a seed set in one thread seeds the
+operators every thread runs after it.
+
 Keys are derived as ``fold_in(seed_key, counter)``: a random operator, a hybridized
 call or a Dropout draws the next key and receives it as an input of its compiled
 function, so no random value is ever baked into a compiled function.
@@ -17,7 +20,22 @@ from .context import current_context
 
 __all__ = ["seed", "next_key", "next_keys"]
 
-_state = threading.local()
+class _Generator:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.key = None
+        self.counter = 0
+
+    def draw(self, n):
+        """The seed key and the first of ``n`` fresh counters."""
+        with self.lock:
+            if self.key is None:
+                self.key = jax.random.PRNGKey(np.random.SeedSequence().entropy % (2**32))
+            first, self.counter = self.counter + 1, self.counter + n
+            return self.key, first
+
+
+_generator = _Generator()
 
 
 def _fold_in(key, counter):
@@ -32,20 +50,13 @@ def _fold_in_range(key, first, n):
     return (jax.vmap(lambda i: jax.random.fold_in(key, i))(counters),)
 
 
-def _get():
-    if not hasattr(_state, "key"):
-        _state.key = jax.random.PRNGKey(np.random.SeedSequence().entropy % (2**32))
-        _state.counter = 0
-    return _state
-
-
 def seed(seed_state, ctx="all"):
     """Seed the global generator (``ctx`` is accepted; one stream serves all devices)."""
     if not isinstance(seed_state, (int, np.integer)):
         raise ValueError("seed_state must be an integer")
-    s = _get()
-    s.key = jax.random.PRNGKey(int(seed_state) % (2**32))
-    s.counter = 0
+    key = jax.random.PRNGKey(int(seed_state) % (2**32))
+    with _generator.lock:
+        _generator.key, _generator.counter = key, 0
 
 
 def next_key(concrete=False):
@@ -53,11 +64,10 @@ def next_key(concrete=False):
     operators are captured, unless ``concrete`` (for code that uses it outside them)."""
     if _tracing.active():
         return _tracing.next_key()
-    s = _get()
-    s.counter += 1
+    key, counter = _generator.draw(1)
     if concrete:
-        return _fold_in_compiled(s.key, s.counter)[0]
-    return engine.call(_fold_in, "fold_in", [s.key, s.counter],
+        return _fold_in_compiled(key, counter)[0]
+    return engine.call(_fold_in, "fold_in", [key, counter],
                        engine.current_ctx() or current_context(), compiled=_fold_in_compiled)[0]
 
 
@@ -67,7 +77,6 @@ def next_keys(n):
     draws, one after another."""
     if _tracing.active():
         return jnp.stack([_tracing.next_key() for _ in range(n)])
-    s = _get()
-    first, s.counter = s.counter + 1, s.counter + n
+    key, first = _generator.draw(n)
     return engine.call(functools.partial(_fold_in_range, n=n), ("fold_in_range", n),
-                       [s.key, np.uint32(first)], engine.current_ctx() or current_context())[0]
+                       [key, np.uint32(first)], engine.current_ctx() or current_context())[0]

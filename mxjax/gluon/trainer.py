@@ -2,9 +2,10 @@
 
 ``step`` updates every parameter in one compiled function: the weights, gradients and
 optimizer states go in as pytrees, the learning rates, weight decays and
-``rescale_grad = 1 / batch_size`` as traced numbers (so a schedule never recompiles), the
-weight and state buffers are donated, and the results are written back into the same
-NDArrays (which stay the autograd variables of the Parameters).
+``rescale_grad = 1 / batch_size`` as traced numbers (so a schedule never recompiles), and
+the results are written back into the same NDArrays (which stay the autograd variables of
+the Parameters); XLA updates the buffers they replace in place where nothing else holds
+them (``engine.step``).
 
 With several contexts, a store (``kvstore='device'`` or ``'local'``, created at the first
 step, as in MXNet) sums the gradients across contexts; with ``update_on_kvstore`` (the
@@ -352,7 +353,7 @@ class Trainer:
         for updater, upd in zip(self._updaters, updates):
             if upd:
                 indices, grads, weights = zip(*upd)
-                updater._update(list(indices), list(grads), list(weights), donate=True)
+                updater._update(list(indices), list(grads), list(weights))
 
     # ---- states ------------------------------------------------------------------------------
     def save_states(self, fname):

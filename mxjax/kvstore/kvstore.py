@@ -179,8 +179,7 @@ class KVStore(KVStoreBase):
         stored = [self._stored(key) for key in keys]
         merged = [m.as_in_context(s.context) for m, s in zip(merged, stored)]
         if isinstance(self._updater, opt.Updater):  # all keys in one compiled update
-            dense = all(s.stype == "default" for s in stored)
-            self._updater._update(keys, merged, stored, donate=dense)
+            self._updater._update(keys, merged, stored)
         else:
             for key, m, s in zip(keys, merged, stored):
                 self._updater(key, m, s)

@@ -10,6 +10,7 @@ import ctypes
 import functools
 import operator
 import weakref
+from threading import get_ident as _thread_id
 
 import jax
 import jax.numpy as jnp
@@ -69,6 +70,11 @@ def _ctx_of(value):
     return context_of_device(next(iter(value.devices())))
 
 
+def _undo_rebind(array, value):
+    array._value = value
+    array._version += 1
+
+
 class NDArray:
     """An n-dimensional array with MXNet 1.x semantics, backed by JAX."""
 
@@ -82,6 +88,7 @@ class NDArray:
             source = _from_handle(value)
             value, ctx = None, source._ctx
         self._value = value
+        engine.bind(value, self)
         self._ctx = ctx
         self._root = None
         self._steps = ()
@@ -108,7 +115,11 @@ class NDArray:
         value on to another operator without waiting for it. A view reads its root."""
         root = self._root
         if root is None:
-            return self._value
+            value = self._value
+            if type(value) is Pending and value.thread != _thread_id() and value.thread:
+                engine.read_elsewhere(value)
+                value = self._value
+            return value
         if self._cache is None or self._cache[0] != root._version:
             steps = self._steps
             value = engine.call(_read_view(steps), ("view", steps),
@@ -128,8 +139,9 @@ class NDArray:
         """Rebind to ``value`` (already of this shape and dtype); a view writes its root."""
         root = self._root
         if root is None:
-            self._value = value
+            before, self._value = self._value, value
             self._version += 1
+            engine.rebound(self, before, value, _undo_rebind)
         else:
             steps = self._steps
             root._set_data(engine.call(_write_view(steps), ("view_write", steps),

@@ -5,14 +5,13 @@ one ``jax.jit`` function over those pytrees, and rebinds the same NDArrays to th
 results. The numbers of the step (learning rates, weight decays, rescale_grad, update
 counts...) travel as one float64 table argument, so changing them never recompiles; the
 compiled function depends only on the optimizer class, its compiled-in settings, which
-weights use multi-precision, and the shapes and dtypes. With ``donate`` the weight and
-state buffers are donated to XLA, which then updates them in place.
+weights use multi-precision, and the shapes and dtypes. The update is one engine step
+(``engine.step``): the arrays it rebinds own their previous buffers, which XLA then
+updates in place.
 """
 
 import functools
-import sys
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -30,8 +29,8 @@ def trace_count():
 
 
 @functools.cache
-def _compiled(cls, static, mp, keys, state_fmt, donate, lazy=None):
-    """``(pure, jitted)``: ``pure(*weights, *grads, *state_leaves, table, keys, *row_masks)``
+def _compiled(cls, static, mp, keys, state_fmt, lazy=None):
+    """``pure(*weights, *grads, *state_leaves, table, keys, *row_masks)``
     returns the new weights and state leaves, flat. ``lazy[i]``: weight ``i``'s update
     keeps the rows its (row_sparse) gradient does not store; a row mask per such weight."""
     n = len(mp)
@@ -60,9 +59,7 @@ def _compiled(cls, static, mp, keys, state_fmt, donate, lazy=None):
             new_leaves += leaves_out
         return (*new_weights, *new_leaves)
 
-    n_leaves = sum(_count(f) for f in state_fmt)
-    donated = (*range(n), *range(2 * n, 2 * n + n_leaves)) if donate else ()
-    return run, jax.jit(run, donate_argnums=donated)
+    return run
 
 
 def _keep_rows(rows, new, old):
@@ -101,23 +98,10 @@ def _rebuild(leaves, fmt):
     return kind(_rebuild(leaves, f) for f in subs)
 
 
-def _exclusive(arr):
-    # Only the NDArray refers to this buffer's Python object (the extra count is the
-    # argument of getrefcount). Shared values (a Parameter set from a user's array, a
-    # recorded graph kept with retain_graph) are copied rather than donated.
-    return arr._root is None and sys.getrefcount(arr._value) <= 2
-
-
-def _value(arr, donate):
-    if donate and not _exclusive(arr):
-        return jnp.array(arr._data, copy=True)
-    return arr._data
-
-
-def apply(opt, weights, grads, states, hypers, mp, aggregated=False, donate=False):
+def apply(opt, weights, grads, states, hypers, mp, aggregated=False):
     """Update ``weights`` and ``states`` (NDArrays, in place) with ``opt``'s ``_step``;
     ``hypers`` holds one dict of numbers per weight, ``mp`` whether each uses a float32
-    master copy. While capturing, the update joins the pending graph (nothing donated)."""
+    master copy. While capturing, the update joins the pending graph."""
     keys = tuple(hypers[0])
     table = np.array([[h[k] for k in keys] for h in hypers],
                      dtype=np.float64).reshape(len(hypers), len(keys))
@@ -130,18 +114,16 @@ def apply(opt, weights, grads, states, hypers, mp, aggregated=False, donate=Fals
                  for w, g, s, m, h in zip(weights, grads, states, mp, hypers))
     masks = [g._structure() for g, lz in zip(grads, lazy) if lz]
     lazy = lazy if masks else None
-    pure, jitted = _compiled(cls, *static, donate, lazy)
-    if engine.is_capturing():
-        values = [a._lazy for a in (*weights, *grads, *leaves)]
-    else:
-        values = [*(_value(w, donate) for w in weights), *(g._data for g in grads),
-                  *(_value(s, donate) for s in leaves)]
+    pure = _compiled(cls, *static, lazy)
     rng_keys = _random.next_keys(len(weights)) if cls._random else None  # one per weight
-    result = engine.call(pure, ("optimizer", cls, *static, donate, lazy),
-                         [*values, table, rng_keys, *masks], weights[0].context, compiled=jitted)
-    for arr, value in zip((*weights, *leaves), result):
-        if hasattr(arr, "_set_updated"):  # a sparse array keeps what it stored
-            arr._set_updated(value)
-        else:
-            arr._set_data(value)
-    engine.mark_training()
+    ctx = weights[0].context
+    with engine.step(ctx):
+        values = [a._lazy for a in (*weights, *grads, *leaves)]
+        result = engine.call(pure, ("optimizer", cls, *static, lazy),
+                             [*values, table, rng_keys, *masks], ctx)
+        for arr, value in zip((*weights, *leaves), result):
+            if hasattr(arr, "_set_updated"):  # a sparse array keeps what it stored
+                arr._set_updated(value)
+            else:
+                arr._set_data(value)
+        engine.mark_training()

@@ -322,7 +322,7 @@ class Updater:
         """Update ``weight`` (one NDArray or a list, with ``index`` an int or a list)."""
         self._update(index, grad, weight)
 
-    def _update(self, index, grad, weight, donate=False):
+    def _update(self, index, grad, weight):
         many = isinstance(index, (list, tuple))
         indices = list(index) if many else [index]
         grads = list(grad) if many else [grad]
@@ -359,7 +359,7 @@ class Updater:
                                                 [mp] * len(w))):
                 column.extend(values)
         if entries[0]:
-            _fused.apply(opt, *entries, aggregated=bool(calls and calls[0][3]), donate=donate)
+            _fused.apply(opt, *entries, aggregated=bool(calls and calls[0][3]))
 
     def _calls(self, indices, weights, grads):
         """The (indices, weights, grads, aggregated) of each update call MXNet's Updater

@@ -10,7 +10,6 @@ structure (node keys and wiring); JAX's own cache handles shapes and dtypes. A t
 loop that records the same graph each step therefore compiles its backward once.
 """
 
-import itertools
 import threading
 
 import jax
@@ -277,7 +276,6 @@ def _make_gradient_fn(fns, steps, heads, diff):
 
 
 _compiled = {}
-_compile_count = itertools.count()
 
 
 def _gradient_fns(plan):
@@ -293,7 +291,7 @@ def _gradient_fns(plan):
                               list(args[n_vars + n_consts:])))
 
         hit = _compiled[plan.key] = (pure, flat)
-        next(_compile_count)
+        engine.note_traced("gradient")
     return hit
 
 

@@ -36,7 +36,7 @@ from .base import MXNetError
 __all__ = ["Pending", "capture", "set_capture", "is_capturing", "compile_stats",
            "reset_compile_stats", "call", "run_compiled", "apply", "step", "begin_step",
            "materialize", "flush", "wait_all", "set_bulk_size", "bulk", "bind", "rebound",
-           "share", "read_elsewhere", "SHARED"]
+           "share", "read_elsewhere", "SHARED", "note_traced", "note_signature"]
 
 _MAX_NODES = 20000             # a graph this long runs even if nothing asks for a value
 _RECOMPILE_WARNING_AFTER = 4   # distinct input shapes for one graph structure
@@ -129,24 +129,55 @@ class _Stats:
         self.nodes = 0
         self.forced = collections.Counter()
         self.step_runs = 0
+        self.traced = collections.Counter()
+        self.seconds = collections.Counter()
 
     def snapshot(self):
         return {"compiles": self.compiles, "cache_hits": self.cache_hits,
                 "evictions": self.evictions, "runs": self.runs,
                 "nodes": self.nodes, "step_runs": self.step_runs,
-                "forced": dict(self.forced), "forced_total": sum(self.forced.values())}
+                "forced": dict(self.forced), "forced_total": sum(self.forced.values()),
+                "traced": dict(self.traced),
+                "compile_seconds": self.seconds["compile"], "trace_seconds": self.seconds["trace"],
+                "cache_load_seconds": self.seconds["cache_load"]}
 
 
 _stats = _Stats()
+_JAX_DURATIONS = {"/jax/core/compile/backend_compile_duration": "compile",
+                  "/jax/core/compile/jaxpr_to_mlir_module_duration": "compile",
+                  "/jax/core/compile/jaxpr_trace_duration": "trace",
+                  "/jax/compilation_cache/cache_retrieval_time_sec": "cache_load"}
+
+
+def _note_duration(event, seconds, **_):
+    kind = _JAX_DURATIONS.get(event)
+    if kind is not None:
+        _stats.seconds[kind] += seconds
+
+
+jax.monitoring.register_event_duration_secs_listener(_note_duration)
 
 
 def compile_stats():
-    """What step capture has done so far in this process: ``compiles`` (graphs traced and
-    compiled), ``cache_hits`` (runs of an already compiled graph), ``runs``, ``nodes``
-    (operator calls captured), ``step_runs`` (runs at a step boundary: the next
-    ``record()``), ``forced`` (runs forced by a read of a value, counted per ``"api at
-    file:line"``) and ``forced_total``."""
+    """What the engine has compiled and run so far in this process, one set of counters:
+
+    - ``compiles``: captured-step programs built (one per structure and input signature),
+      ``cache_hits`` (runs of a program already built), ``evictions`` (programs dropped by
+      the bounded cache, ``MXJAX_COMPILE_CACHE_SIZE``), ``runs``, ``nodes`` (operator calls
+      captured), ``step_runs`` (runs at a step boundary: the next ``record()``),
+      ``forced`` (runs forced by a read of a value, per ``"api at file:line"``) and
+      ``forced_total``;
+    - ``traced``: functions traced for compilation, per kind (``"step"``,
+      ``"hybridized"``, ``"optimizer"``, ``"gradient"``);
+    - ``compile_seconds``, ``trace_seconds``: time XLA spent compiling and JAX tracing,
+      for every program of the process; ``cache_load_seconds``: time spent loading
+      programs from the persistent compilation cache instead."""
     return _stats.snapshot()
+
+
+def note_traced(kind):
+    """A function of ``kind`` was traced to be compiled (counted in ``compile_stats``)."""
+    _stats.traced[kind] += 1
 
 
 def reset_compile_stats():
@@ -655,6 +686,7 @@ class _Runner:
         self.proven = False  # has run to completion once
 
         def run(*ext):
+            _stats.traced["step"] += 1
             env = []
             for fn, wiring in zip(fns, wirings):
                 env.append(fn(*[None if w is None else ext[w] if type(w) is int
@@ -671,36 +703,44 @@ class _Runner:
 
 
 def _note_compile(graph, signature):
-    """Count a new program; warn once per step structure whose input shapes keep
-    changing, naming the inputs that changed and the user's line that ran it."""
     _stats.compiles += 1
     # The structure without static attributes: reshapes to a new batch size change the
     # program's key, and the warning must still see one step.
-    family = _families.setdefault(tuple((_op_name(k), w) for k, w in graph.steps),
-                                  {"signatures": [], "warned": False})
-    signatures = family["signatures"]
-    if signature in signatures or family["warned"]:
+    family = tuple((_op_name(k), w) for k, w in graph.steps)
+    note_signature(family, signature, [_site_name(s) for s in graph.ext_sites],
+                   "a captured step")
+
+
+def note_signature(family, signature, names, what):
+    """``what`` (``"a captured step"``, ``"hybridized block dense0"``...) of structure
+    ``family`` is compiled for the input ``signature`` (one ``(shape, dtype, ...)`` or
+    Python type per input, named by ``names``): warn once per structure whose input shapes
+    keep changing, naming the inputs that changed and the user's line that ran it."""
+    seen = _families.setdefault(family, {"signatures": [], "warned": False})
+    signatures = seen["signatures"]
+    if signature in signatures or seen["warned"]:
         return
     signatures.append(signature)
     if len(signatures) <= _RECOMPILE_WARNING_AFTER:
         return
-    family["warned"] = True
+    seen["warned"] = True
     before = signatures[-2]
-    changed = [f"{_site_name(graph.ext_sites[i])}: {_shape_of(before[i])} -> "
-               f"{_shape_of(signature[i])}" for i in range(min(len(before), len(signature)))
+    changed = [f"{names[i]}: {_shape_of(before[i])} -> {_shape_of(signature[i])}"
+               for i in range(min(len(before), len(signature), len(names)))
                if before[i] != signature[i]]
     if not changed:
-        changed = [f"the step reads {len(signature)} arrays, {len(before)} before"]
+        changed = [f"it reads {len(signature)} arrays, {len(before)} before"]
     filename, lineno = _user_line()
     warnings.warn_explicit(
-        f"mxjax: a captured step was compiled for {len(signatures)} different input "
-        f"shapes ({'; '.join(changed[:6])}). Each new shape costs a compile; the last "
-        f"{_cache_size()} programs stay cached (MXJAX_COMPILE_CACHE_SIZE). Pad or bucket "
-        "inputs to a few fixed shapes to compile less.",
+        f"mxjax: {what} was compiled for {len(signatures)} different input "
+        f"shapes ({'; '.join(changed[:6])}). Each new shape costs a compile: pad or "
+        "bucket inputs to a few fixed shapes to compile less.",
         UserWarning, filename, lineno, module="mxjax")
 
 
 def _shape_of(aval):
+    if aval is None:
+        return "None"
     return aval[0] if isinstance(aval, tuple) else aval.__name__
 
 

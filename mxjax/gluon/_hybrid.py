@@ -13,9 +13,9 @@ import contextlib
 import functools
 import itertools
 import threading
-import warnings
 
 import jax
+import numpy as np
 
 from .. import _tracing, autograd, engine
 from .. import random as _random
@@ -23,7 +23,6 @@ from ..ndarray.ndarray import NDArray
 
 __all__ = ["CachedBlock", "tracing_active"]
 
-_RECOMPILE_WARNING_AFTER = 4
 
 
 _inline = threading.local()
@@ -143,13 +142,11 @@ class CachedBlock:
         if sig in self._signatures:
             return
         self._signatures.append(sig)
-        if len(self._signatures) == _RECOMPILE_WARNING_AFTER + 1:
-            shapes = [[None if e is None else e[0] for e in s[1]]
-                      for s in self._signatures[-3:]]
-            warnings.warn(f"{self.block.name}: hybridized block compiled "
-                          f"{len(self._signatures)} times because its input shapes keep "
-                          f"changing (latest: {shapes}); pad inputs to fixed shapes to avoid "
-                          "recompiling", stacklevel=4)
+        engine.note_traced("hybridized")
+        inputs = [None if x is None else (tuple(x.shape), np.dtype(x.dtype)) for x in flat]
+        engine.note_signature(("hybridized", self.token, training), tuple(inputs),
+                              [f"input {i}" for i in range(len(inputs))],
+                              f"hybridized block {self.block.name}")
 
     def __call__(self, *args):
         flat, in_fmt = _flatten(list(args))

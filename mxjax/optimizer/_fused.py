@@ -18,14 +18,7 @@ import numpy as np
 from .. import engine
 from .. import random as _random
 
-__all__ = ["apply", "trace_count"]
-
-_traces = [0]
-
-
-def trace_count():
-    """How many times an update function has been traced (compiled) so far."""
-    return _traces[0]
+__all__ = ["apply"]
 
 
 @functools.cache
@@ -38,7 +31,7 @@ def _compiled(cls, static, mp, keys, state_fmt, lazy=None):
     n_masks = sum(lazy)
 
     def run(*args):
-        _traces[0] += 1
+        engine.note_traced("optimizer")
         masks = iter(args[len(args) - n_masks:])
         args = args[:len(args) - n_masks]
         weights, grads = args[:n], args[n:2 * n]

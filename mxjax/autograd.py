@@ -450,7 +450,7 @@ def mark_variables(variables, gradients, grad_reqs="write"):
 def get_symbol(x):
     """The recorded computation that produced ``x``, as a Symbol (operators named
     ``node_<i>``, marked variables ``var<i>``, other inputs ``null<i>``)."""
-    from .symbol._tape import symbol_of
+    from .symbol.tape import symbol_of
     return symbol_of(x)
 
 

@@ -81,6 +81,16 @@ class _MXClassPropertyMetaClass(type):
         super().__setattr__(name, value)
 
 
+class _NullType:
+    """MXNet's marker for an argument that was not given (``mxnet.base._Null``)."""
+
+    def __repr__(self):
+        return "_Null"
+
+
+_Null = _NullType()
+
+
 def py_str(raw):
     """Decode the bytes a C API would have returned (MXNet's ``py_str``)."""
     return raw.decode("utf-8") if isinstance(raw, bytes) else raw

@@ -20,7 +20,7 @@ from .base import MXNetError
 from .context import current_context
 from .ndarray import ndarray as _nd
 from .ndarray.ndarray import NDArray
-from .symbol import _cache, _infer, _passes, _run
+from .symbol import graph_cache, graph_run, inference, passes
 from .util import is_np_shape
 
 __all__ = ["Executor", "simple_bind", "monitored_values", "forward_batch"]
@@ -80,18 +80,18 @@ class Executor:
         self._last = None
         self._monitor = None
         self._settle_creation_shapes()
-        self._structure = _cache.structure_key(self._symbol, self._arg_names,
+        self._structure = graph_cache.structure_key(self._symbol, self._arg_names,
                                                self._aux_names) or ("this executor", object())
         # Read at bind, as MXNet's executor applies its graph passes then.
         self._eliminate_common_expr = os.environ.get("MXNET_ELIMINATE_COMMON_EXPR", "1") != "0"
-        self._uses_random = _passes.uses_random(self._symbol)
+        self._uses_random = passes.uses_random(self._symbol)
         # Without an operator that reads the mode, training and predict forwards are one
         # program: compile it once.
         self._mode_dependent = any(not n.is_variable() and
                                    n.spec.depends_on_training(n.op_attrs())
                                    for n in self._symbol._nodes())
         diff = self._diff_positions()
-        self._backward_nodes = _passes.backward_nodes(
+        self._backward_nodes = passes.backward_nodes(
             self._symbol, {self._arg_names[i] for i in diff}) if diff else set()
 
     def _settle_creation_shapes(self):
@@ -104,7 +104,7 @@ class Executor:
             return
         shapes = {n: a.shape for n, a in zip(self._arg_names, self.arg_arrays)}
         shapes.update((n, a.shape) for n, a in zip(self._aux_names, self.aux_arrays))
-        graph = _infer.infer_graph(self._symbol, shapes, default_dtype="float32")
+        graph = inference.infer_graph(self._symbol, shapes, default_dtype="float32")
         for node in nodes:
             shape = graph.shape.get((id(node), 0))
             if shape is None:
@@ -169,7 +169,7 @@ class Executor:
 
     # ---- running ------------------------------------------------------------------------------
     def _function(self, training, args, aux):
-        return _cache.forward(self._structure, self._symbol, self._arg_names,
+        return graph_cache.forward(self._structure, self._symbol, self._arg_names,
                               self._aux_names, training and self._mode_dependent, args, aux)
 
     def forward(self, is_train=False, **kwargs):
@@ -222,7 +222,7 @@ class Executor:
                     and self._grad_req[self._arg_names[i]] == "write"):
                 target._set_data(_nd.zeros(target.shape, target.context, target.dtype)._data)
         if diff:
-            bwd = _cache.backward(self._structure, self._symbol, self._arg_names,
+            bwd = graph_cache.backward(self._structure, self._symbol, self._arg_names,
                                   self._aux_names, training and self._mode_dependent, diff,
                                   args, aux, heads)
             added = []
@@ -318,7 +318,7 @@ class Executor:
         ``partial_shaping``. Outputs reuse this executor's output memory likewise.
         """
         given = {k: v for k, v in kwargs.items() if isinstance(v, tuple)}
-        graph = _infer.infer_graph(self._symbol, given, default_dtype="float32")
+        graph = inference.infer_graph(self._symbol, given, default_dtype="float32")
         nodes = {n.name: n for n in graph.nodes if n.is_variable()}
 
         def new_shape(name, arr, provided):
@@ -381,7 +381,7 @@ class Executor:
                      if not (child.is_variable() and child.name in aux_names)]
             reported.append((node, edges))
         with engine.suspended():
-            grads = _run.input_gradients(self._symbol, self._arg_names, self._aux_names,
+            grads = graph_run.input_gradients(self._symbol, self._arg_names, self._aux_names,
                                          training and self._mode_dependent,
                                          [e for _, edges in reported for e in edges],
                                          args, aux, key, heads)
@@ -401,8 +401,8 @@ class Executor:
         dtypes = {n: np.dtype(a.dtype).name for n, a in zip(self._arg_names, self.arg_arrays)}
         dtypes.update((n, np.dtype(a.dtype).name) for n, a in zip(self._aux_names,
                                                                    self.aux_arrays))
-        graph = _infer.infer_graph(self._symbol, shapes, dtypes, default_dtype="float32")
-        total = _passes.planned_bytes(self._symbol, graph.shape, graph.dtype,
+        graph = inference.infer_graph(self._symbol, shapes, dtypes, default_dtype="float32")
+        total = passes.planned_bytes(self._symbol, graph.shape, graph.dtype,
                                       self._backward_nodes)
         return self._symbol.debug_str() + f"Total {total >> 20} MB allocated\n"
 
@@ -410,7 +410,7 @@ class Executor:
         """The graph after the passes MXNet applies at bind: common subexpressions
         eliminated unless ``MXNET_ELIMINATE_COMMON_EXPR=0`` was set then."""
         if self._eliminate_common_expr:
-            return _passes.eliminate_common_expr(self._symbol)
+            return passes.eliminate_common_expr(self._symbol)
         return copy.deepcopy(self._symbol)
 
 
@@ -430,7 +430,7 @@ def monitored_values(symbol, values, is_train, monitor_all=False):
 
     internals = symbol.get_internals()
     with autograd.pause(train_mode=is_train):
-        outputs = _run.evaluate(internals, values)
+        outputs = graph_run.evaluate(internals, values)
     value_of = {(id(node), i): value for (node, i), value in zip(internals._outputs, outputs)}
     for node in symbol._nodes():
         if node.is_variable():
@@ -506,7 +506,7 @@ def simple_bind(symbol, ctx, grad_req="write", type_dict=None, shapes=None, grou
         group = attrs.get(name, {}).get("__ctx_group__")
         return (group2ctx or {}).get(group, ctx)
     dtypes = {k: np.dtype(v).name for k, v in (type_dict or {}).items()}
-    graph = _infer.infer_graph(symbol, shapes or {}, dtypes, default_dtype="float32")
+    graph = inference.infer_graph(symbol, shapes or {}, dtypes, default_dtype="float32")
     nodes = {n.name: n for n in graph.nodes if n.is_variable()}
 
     def allocate(name):

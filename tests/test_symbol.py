@@ -265,7 +265,7 @@ def test_executor_compiles_once_and_backward_reuses_the_forward_randomness():
 
 
 def test_executors_share_compiled_functions():
-    from mxjax.symbol import _cache
+    from mxjax.symbol import graph_cache
 
     def bind(name, shape):
         x = mx.sym.var(name)
@@ -276,12 +276,12 @@ def test_executors_share_compiled_functions():
         return ex
 
     bind("a", (4, 5))
-    before = _cache.cache_info()
+    before = graph_cache.cache_info()
     bind("b", (4, 5))  # other names, same structure and shapes: nothing compiles
-    after = _cache.cache_info()
+    after = graph_cache.cache_info()
     assert after["misses"] == before["misses"] and after["hits"] > before["hits"]
     bind("c", (6, 5))  # a new shape: a new forward and backward
-    assert _cache.cache_info()["misses"] == after["misses"] + 2
+    assert graph_cache.cache_info()["misses"] == after["misses"] + 2
 
 
 def test_batchnorm_statistics_change_in_backward_only():

@@ -91,7 +91,7 @@ def test_reshape_up_sizing_and_unspecified_arguments():
 
 # ---- executors share compiled code -----------------------------------------------------------
 def test_binding_again_compiles_nothing():
-    from mxjax.symbol import _cache
+    from mxjax.symbol import graph_cache
 
     def run(name, shape):
         a, b = mx.sym.var(f"{name}_a"), mx.sym.var(f"{name}_b")
@@ -102,6 +102,6 @@ def test_binding_again_compiles_nothing():
         return ex.grad_arrays[0].asnumpy()
 
     np.testing.assert_array_equal(run("p", (3, 2)), np.full((3, 2), 2.0))
-    misses = _cache.cache_info()["misses"]
+    misses = graph_cache.cache_info()["misses"]
     np.testing.assert_array_equal(run("q", (3, 2)), np.full((3, 2), 2.0))
-    assert _cache.cache_info()["misses"] == misses
+    assert graph_cache.cache_info()["misses"] == misses

@@ -4,7 +4,7 @@ Called with Symbols, a HybridBlock runs ``hybrid_forward(mx.sym, x, **param_vars
 inside its name scope, so every ``F.X`` adds a node named like MXNet's (``dense0_fwd``).
 ``export`` traces the block this way and writes ``path-symbol.json`` plus
 ``path-%04d.params`` (``arg:``/``aux:`` keys). ``SymbolBlock`` runs a loaded graph on
-NDArrays through the registry's operators (see ``symbol/_run.py``): recorded by autograd
+NDArrays through the registry's operators (see ``symbol/graph_run.py``): recorded by autograd
 when eager, one compiled function when hybridized.
 """
 
@@ -17,10 +17,10 @@ import numpy as np
 from .. import autograd, symbol
 from .. import ndarray as nd
 from ..executor import monitored_values
-from ..ndarray.ndarray import _STORAGE_TYPE_STR_TO_ID
-from ..ndarray.serialization import _DTYPES
-from ..symbol import Symbol, _infer, _run
-from ..symbol.symbol import _topo
+from ..ndarray.ndarray import STORAGE_TYPE_IDS
+from ..ndarray.serialization import DTYPE_NAMES
+from ..symbol import Symbol, graph_run, inference
+from ..symbol.symbol import topological_order
 from ._hybrid import _flatten, _regroup
 from .block import HybridBlock
 from .parameter import ParameterDict
@@ -110,8 +110,8 @@ def _param_dtypes(inputs, out):
     given = {s.name: s.attr("__dtype__") for s in inputs}
     dtypes = {}
     if all(v is not None for v in given.values()):
-        dtypes = {k: _DTYPES[int(v)] for k, v in given.items()}
-        graph = _infer.infer_graph(out, dtypes=dtypes)
+        dtypes = {k: DTYPE_NAMES[int(v)] for k, v in given.items()}
+        graph = inference.infer_graph(out, dtypes=dtypes)
         dtypes = {n.name: graph.dtype.get((id(n), 0)) for n in graph.nodes if n.is_variable()}
     return {k: v or "float32" for k, v in dtypes.items()}
 
@@ -145,7 +145,7 @@ class SymbolBlock(HybridBlock):
                 raise AssertionError(f"Input symbols must be variable, but {s} is an output "
                                      "of operators")
         out = symbol.Group(out) if len(out) > 1 else out[0]
-        row_sparse = str(_STORAGE_TYPE_STR_TO_ID["row_sparse"])
+        row_sparse = str(STORAGE_TYPE_IDS["row_sparse"])
         for node in out.get_internals():
             if node.attr("__storage_type__") == row_sparse:
                 raise AssertionError(f"SymbolBlock doesn't support Parameter '{node.name}' "
@@ -205,8 +205,9 @@ class SymbolBlock(HybridBlock):
         inputs, out = self._cached_graph
         shapes = {s.name: a.shape for s, a in zip(inputs, flat) if a is not None}
         dtypes = {s.name: np.dtype(a.dtype).name for s, a in zip(inputs, flat) if a is not None}
-        graph = _infer.infer_graph(out, shapes, dtypes, default_dtype="float32")
-        nodes = {n.name: n for n in _topo([n for n, _ in out._outputs]) if n.is_variable()}
+        graph = inference.infer_graph(out, shapes, dtypes, default_dtype="float32")
+        heads = [n for n, _ in out._outputs]
+        nodes = {n.name: n for n in topological_order(heads) if n.is_variable()}
         for p in pending:
             shape = graph.shape.get((id(nodes[p.name]), 0)) if p.name in nodes else None
             if shape is not None:
@@ -218,4 +219,4 @@ class SymbolBlock(HybridBlock):
         flat, _ = _flatten([x, *args])
         values = {s.name: v for s, v in zip(inputs, flat)}
         values.update({self._param_names[k]: v for k, v in kwargs.items()})
-        return _regroup(_run.evaluate(out, values), self._out_format)
+        return _regroup(graph_run.evaluate(out, values), self._out_format)

@@ -12,7 +12,7 @@ import jax
 from .. import autograd, engine
 from .. import random as _random
 from ..base import MXNetError
-from ..symbol import _run
+from ..symbol import graph_run
 from .ndarray import NDArray
 
 __all__ = ["CachedOp"]
@@ -39,7 +39,7 @@ class CachedOp:
     def _functions(self, training):
         """``(pure, jitted)``: ``pure(*inputs, key) -> (*outputs, *new_aux_states)``."""
         if training not in self._compiled:
-            graph = _run.graph_function(self._symbol, self._arg_names, self._aux_names,
+            graph = graph_run.graph_function(self._symbol, self._arg_names, self._aux_names,
                                         training)
             position = {name: i for i, name in enumerate(self._input_names)}
             args = [position[n] for n in self._arg_names]

@@ -29,7 +29,8 @@ __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "lins
            "lesser_equal", "logical_and", "logical_or", "logical_xor"]
 
 # MXNet's storage-type ids, as written into ``__storage_type__`` attributes and files.
-_STORAGE_TYPE_STR_TO_ID = {"undefined": -1, "default": 0, "row_sparse": 1, "csr": 2}
+STORAGE_TYPE_IDS = {"undefined": -1, "default": 0, "row_sparse": 1, "csr": 2}
+_STORAGE_TYPE_STR_TO_ID = STORAGE_TYPE_IDS  # MXNet's name, which MXNet's own tests import
 py_slice = slice  # MXNet's name for the builtin, kept for code that imports it
 _HANDLES = weakref.WeakValueDictionary()  # address -> NDArray, for the handles given out
 
@@ -606,7 +607,7 @@ class _SymbolicValueError(NotImplementedForSymbol):
 
 
 # Methods that forward to the operator of the same name, as MXNet's NDArray does.
-_FORWARDED_METHODS = (
+FORWARDED_METHODS = (
     "reshape_like zeros_like ones_like broadcast_axes repeat pad swapaxes split split_v2 slice "
     "slice_axis slice_like take one_hot pick sort topk argsort argmax argmax_channel argmin "
     "clip abs sign shape_array size_array tile transpose flip "
@@ -626,7 +627,7 @@ def _forwarding_method(name):
     return method
 
 
-for _name in _FORWARDED_METHODS:
+for _name in FORWARDED_METHODS:
     setattr(NDArray, _name, _forwarding_method(_name))
 
 

@@ -6,7 +6,7 @@ Scalar parameters call the ``_random_<name>`` operator (one distribution, output
 kinds of parameter cannot be mixed, as in MXNet.
 """
 
-from ..base import numeric_types
+from ..base import _Null, numeric_types
 from ..context import current_context
 from ..operator import get as _get_spec
 from ..operator.random import check_scalar_params
@@ -18,16 +18,6 @@ __all__ = ["uniform", "normal", "randn", "poisson", "exponential", "gamma", "mul
            "negative_binomial", "generalized_negative_binomial", "shuffle", "randint",
            "exponential_like", "gamma_like", "generalized_negative_binomial_like",
            "negative_binomial_like", "normal_like", "poisson_like", "uniform_like"]
-
-
-class _NullType:
-    """MXNet's marker for an argument that was not given (``mxnet.base._Null``)."""
-
-    def __repr__(self):
-        return "_Null"
-
-
-_Null = _NullType()
 
 
 def _given(**kwargs):

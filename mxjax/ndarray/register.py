@@ -27,7 +27,7 @@ _PREFIX_MODULES = {"_contrib_": "contrib", "_linalg_": "linalg", "_image_": "ima
                    "_sparse_": "sparse"}
 
 
-def _split_args(spec, args, kwargs, array_types=(NDArray, np.ndarray, jax.Array)):
+def split_args(spec, args, kwargs, array_types=(NDArray, np.ndarray, jax.Array)):
     """Separate array inputs from attributes, MXNet-style (attrs may be positional)."""
     kwargs = dict(kwargs)
     if spec.inputs_for is not None:
@@ -118,7 +118,7 @@ def _prepare(spec, args, kwargs, training):
     n = len(spec.inputs)
     if spec.variadic or spec.inputs_for is not None or len(args) > n or \
             not spec.input_names.isdisjoint(kwargs):
-        inputs, attr_kwargs = _split_args(spec, args, kwargs)
+        inputs, attr_kwargs = split_args(spec, args, kwargs)
         return inputs, _Call(spec, attr_kwargs, training, len(inputs))
     inputs = [*args, *[None] * (n - len(args))]
     call = _cached_call(spec, kwargs, training)

@@ -44,9 +44,9 @@ _MAX_LEGACY_NDIM = 32  # a larger V0 "magic" is taken for corruption, not for a 
 _CPU = 1
 
 # mshadow's type flags that MXNet 1.9.1 can save and load (8-11 are not readable by it)
-_DTYPES = {0: "float32", 1: "float64", 2: "float16", 3: "uint8", 4: "int32", 5: "int8",
+DTYPE_NAMES = {0: "float32", 1: "float64", 2: "float16", 3: "uint8", 4: "int32", 5: "int8",
            6: "int64", 7: "bool", 12: "bfloat16"}
-_FLAG_OF_NAME = {name: flag for flag, name in _DTYPES.items()}
+DTYPE_FLAGS = {name: flag for flag, name in DTYPE_NAMES.items()}
 _NUM_AUX = {0: 0, 1: 1, 2: 2}  # storage type -> number of auxiliary arrays
 _STYPE_IDS = {"row_sparse": 1, "csr": 2}
 
@@ -90,17 +90,17 @@ class SparseArray(NamedTuple):
         return dense if dtype is None else dense.astype(dtype)
 
 
-def _dtype(name):
+def dtype_of(name):
     return np.dtype(bfloat16) if name == "bfloat16" else np.dtype(name)
 
 
 # ---------------------------------------------------------------------------- writing
 
 def _dtype_flag(index, dtype):
-    flag = _FLAG_OF_NAME.get(dtype.name)
+    flag = DTYPE_FLAGS.get(dtype.name)
     if flag is None:
         raise MXNetError(f"nd.save: array #{index} has dtype {dtype}, which an MXNet "
-                         f"NDArray file cannot hold (supported: {', '.join(_FLAG_OF_NAME)})")
+                         f"NDArray file cannot hold (supported: {', '.join(DTYPE_FLAGS)})")
     return flag
 
 
@@ -119,7 +119,7 @@ def _encode_sparse(index, sp, np_shape):
              _shape_bytes(data.shape), _shape_bytes(tuple(sp.shape)),
              struct.pack("<iii", _CPU, 0, _dtype_flag(index, data.dtype))]
     for a in aux:
-        parts += [struct.pack("<i", _FLAG_OF_NAME["int64"]), _shape_bytes(a.shape)]
+        parts += [struct.pack("<i", DTYPE_FLAGS["int64"]), _shape_bytes(a.shape)]
     parts.append(_le_bytes(data))
     parts += [_le_bytes(a) for a in aux]
     return b"".join(parts)
@@ -212,9 +212,9 @@ class _Reader:
 
     def dtype(self, what):
         (flag,) = self.unpack("<i", what)
-        if flag not in _DTYPES:
+        if flag not in DTYPE_NAMES:
             raise self.error(f"{what} is an unknown type flag {flag}", self.pos - 4)
-        return _dtype(_DTYPES[flag])
+        return dtype_of(DTYPE_NAMES[flag])
 
     def array(self, dtype, shape, what):
         count = math.prod(shape)

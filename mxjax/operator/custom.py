@@ -303,12 +303,12 @@ class _Operator:
     runs) and its host-side forward and backward."""
 
     def __init__(self, prop, shapes, dtypes, outs, aux):
-        from ..ndarray.serialization import _FLAG_OF_NAME
+        from ..ndarray.serialization import DTYPE_FLAGS
 
         self.prop, self.outs, self.aux = prop, outs, aux
         self.ctx = current_context()
         self.shapes = [list(s) for s in shapes]
-        self.flags = [_FLAG_OF_NAME.get(np.dtype(d).name, -1) for d in dtypes]
+        self.flags = [DTYPE_FLAGS.get(np.dtype(d).name, -1) for d in dtypes]
         self.args = [jax.ShapeDtypeStruct(tuple(s), np.dtype(d))
                      for s, d in zip(shapes, dtypes)][:len(prop.arguments)]
         self._op = None

@@ -5,8 +5,7 @@ Symbol parameters give a ``_sample_<name>`` node (``shape`` samples per element)
 kinds cannot be mixed, as in MXNet.
 """
 
-from ..base import numeric_types
-from ..ndarray.random import _Null
+from ..base import _Null, numeric_types
 from ..operator import get as _get_spec
 from .register import make_function
 from .symbol import Symbol, _call

@@ -14,7 +14,7 @@ from .. import attribute as _attribute
 from .. import name as _name
 from ..base import MXNetError
 from ..ndarray import register as _nd_register
-from ..ndarray.register import _split_args
+from ..ndarray.register import split_args
 from .symbol import Symbol, _hidden_key, _Node
 
 __all__ = ["create_op", "make_function", "populate", "wire_inputs"]
@@ -32,7 +32,7 @@ def create_op(spec, func_name, args, kwargs):
         # by keyword (``sym.random.randn(data=...)``); positional ones still fail.
         kwargs = {k: v for k, v in kwargs.items() if not isinstance(v, Symbol)}
     num_args = kwargs.get("num_args")
-    inputs, params = _split_args(spec, args, kwargs, Symbol)
+    inputs, params = split_args(spec, args, kwargs, Symbol)
     for value in inputs:
         if value is not None and not isinstance(value, Symbol):
             raise TypeError(f"{spec.name}: inputs must be Symbol instances, but got "

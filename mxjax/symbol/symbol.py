@@ -4,8 +4,8 @@ A node is an operator (its registry name, a name such as ``fullyconnected0``, th
 attributes as given and as MXNet's strings, and its inputs as ``(node, output index,
 version)``) or a variable (``op == 'null'``). A Symbol is a tuple of node outputs. Graphs
 are shared, not copied, when symbols are combined, as in MXNet. Shape and type inference
-live in ``_infer.py``, the ``-symbol.json`` format in ``_json.py``, running a graph in
-``_run.py`` and ``executor.py``.
+live in ``inference.py``, the ``-symbol.json`` format in ``_json.py``, running a graph in
+``graph_run.py`` and ``executor.py``.
 """
 
 import copy
@@ -16,8 +16,8 @@ import numpy as np
 
 from .. import attribute as _attribute
 from ..base import MXNetError, NotImplementedForSymbol, numeric_types
-from ..ndarray.ndarray import _FORWARDED_METHODS, _STORAGE_TYPE_STR_TO_ID
-from ..ndarray.serialization import _FLAG_OF_NAME
+from ..ndarray.ndarray import FORWARDED_METHODS, STORAGE_TYPE_IDS
+from ..ndarray.serialization import DTYPE_FLAGS
 from ..operator import spec as _spec
 
 __all__ = ["Symbol", "var", "Variable", "Group", "load", "load_json", "pow", "power",
@@ -71,7 +71,7 @@ class _Node:
         return set(self.spec.mutated_inputs(self.op_attrs(), len(self.inputs)))
 
 
-def _topo(heads):
+def topological_order(heads):
     """Nodes reachable from ``heads`` in depth-first post-order (MXNet's node order)."""
     order, seen = [], set()
     for head in heads:
@@ -116,7 +116,7 @@ class Symbol:
 
     # ---- structure -------------------------------------------------------------------------
     def _nodes(self):
-        return _topo([node for node, _ in self._outputs])
+        return topological_order([node for node, _ in self._outputs])
 
     def __repr__(self):
         name = self.name
@@ -301,23 +301,23 @@ class Symbol:
     # ---- inference, files, execution -------------------------------------------------------------
     def infer_shape(self, *args, **kwargs):
         """``(arg_shapes, out_shapes, aux_shapes)`` from the known argument shapes."""
-        from . import _infer
-        return _infer.infer_shape(self, args, kwargs, partial=False)
+        from . import inference
+        return inference.infer_shape(self, args, kwargs, partial=False)
 
     def infer_shape_partial(self, *args, **kwargs):
         """Like ``infer_shape``, with ``()`` for shapes that cannot be inferred."""
-        from . import _infer
-        return _infer.infer_shape(self, args, kwargs, partial=True)
+        from . import inference
+        return inference.infer_shape(self, args, kwargs, partial=True)
 
     def infer_type(self, *args, **kwargs):
         """``(arg_types, out_types, aux_types)`` from the known argument types."""
-        from . import _infer
-        return _infer.infer_type(self, args, kwargs, partial=False)
+        from . import inference
+        return inference.infer_type(self, args, kwargs, partial=False)
 
     def infer_type_partial(self, *args, **kwargs):
         """Like ``infer_type``, with ``None`` for types that cannot be inferred."""
-        from . import _infer
-        return _infer.infer_type(self, args, kwargs, partial=True)
+        from . import inference
+        return inference.infer_type(self, args, kwargs, partial=True)
 
     def tojson(self, remove_amp_cast=True):  # noqa: ARG002 - no AMP casts in mxjax graphs
         """The graph in MXNet 1.9.1's ``-symbol.json`` format."""
@@ -480,7 +480,7 @@ def _fluent_method(name):
     return method
 
 
-for _method in (*_FORWARDED_METHODS, "reshape", "flatten", "expand_dims", "squeeze"):
+for _method in (*FORWARDED_METHODS, "reshape", "flatten", "expand_dims", "squeeze"):
     setattr(Symbol, _method, _fluent_method(_method))
 
 
@@ -528,11 +528,11 @@ def var(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None, ini
     if wd_mult is not None:
         attrs["__wd_mult__"] = str(wd_mult)
     if dtype is not None:
-        attrs["__dtype__"] = str(_FLAG_OF_NAME[np.dtype(dtype).name])
+        attrs["__dtype__"] = str(DTYPE_FLAGS[np.dtype(dtype).name])
     if init is not None:
         attrs["__init__"] = init if isinstance(init, str) else init.dumps()
     if stype is not None:
-        attrs["__storage_type__"] = str(_STORAGE_TYPE_STR_TO_ID[stype])
+        attrs["__storage_type__"] = str(STORAGE_TYPE_IDS[stype])
     for key, value in kwargs.items():
         if not (key.startswith("__") and key.endswith("__")):
             raise ValueError(f"Attribute name={key} is not supported. Additional attributes "

@@ -8,7 +8,7 @@ arrays ``null<i>``.
 
 from ..base import MXNetError
 from ..operator import spec as _spec
-from .symbol import Symbol, _Node, _topo
+from .symbol import Symbol, _Node, topological_order
 
 __all__ = ["symbol_of"]
 
@@ -98,7 +98,7 @@ class _Converter:
             op.inputs = [(c, i, 0) for c, i in inputs]
             return [(op, i) for i in range(n_out)]
         copies = {}
-        for g in _topo([n for n, _ in graph._outputs]):
+        for g in topological_order([n for n, _ in graph._outputs]):
             if g.is_variable():
                 copies[id(g)] = self.entry(entries[g.name])
                 continue
@@ -119,7 +119,7 @@ def symbol_of(x):
     else:
         head = converter.output(recorded[0], recorded[1])
     n_variables = n_ops = 0
-    for node in _topo([head[0]]):
+    for node in topological_order([head[0]]):
         if node.is_variable():
             node.name = f"{node.name}{n_variables}"
             n_variables += 1

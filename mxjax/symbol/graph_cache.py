@@ -14,7 +14,7 @@ import threading
 
 import jax
 
-from . import _run
+from . import graph_run
 
 __all__ = ["structure_key", "forward", "backward", "clear", "cache_info"]
 
@@ -73,7 +73,7 @@ def forward(structure, symbol, arg_names, aux_names, training, args, aux):
     """``(pure, jitted)`` forward of the graph: ``f(args, aux, key) -> (outputs, new aux)``,
     compiled for the shapes and dtypes of ``args`` and ``aux``."""
     def build():
-        pure = _run.graph_function(symbol, arg_names, aux_names, training)
+        pure = graph_run.graph_function(symbol, arg_names, aux_names, training)
         return pure, jax.jit(pure)
 
     return _lookup(("forward", structure, training, _avals(args), _avals(aux)), build)
@@ -81,10 +81,10 @@ def forward(structure, symbol, arg_names, aux_names, training, args, aux):
 
 def backward(structure, symbol, arg_names, aux_names, training, diff, args, aux, heads):
     """The jitted gradient function of the arguments at positions ``diff`` (see
-    ``_run.vjp_function``); ``heads`` are the head gradients (``None``: ones)."""
+    ``graph_run.vjp_function``); ``heads`` are the head gradients (``None``: ones)."""
     def build():
         pure = forward(structure, symbol, arg_names, aux_names, training, args, aux)[0]
-        return jax.jit(_run.vjp_function(pure, diff))
+        return jax.jit(graph_run.vjp_function(pure, diff))
 
     given = tuple(h is not None for h in heads)
     return _lookup(("backward", structure, training, diff, given, _avals(args), _avals(aux)),

@@ -26,7 +26,7 @@ import jax
 import numpy as np
 
 from ..base import MXNetError
-from ..ndarray.serialization import _DTYPES, _dtype
+from ..ndarray.serialization import DTYPE_NAMES, dtype_of
 from ..operator.shape_rules import fully_known, merge_partial
 from ..util import is_np_shape
 
@@ -70,7 +70,7 @@ def _attr_shape(node):
 
 def _attr_dtype(node):
     text = node.attrs.get("__dtype__")
-    return None if text is None else _DTYPES[int(text)]
+    return None if text is None else DTYPE_NAMES[int(text)]
 
 
 class _Graph:
@@ -97,7 +97,7 @@ class _Graph:
                     self.partial[key] = shape
                 dtype = dtypes.get(node.name, _attr_dtype(node))
                 if dtype is not None:
-                    self.dtype[key] = _dtype(dtype).name
+                    self.dtype[key] = dtype_of(dtype).name
         ops = [n for n in self.nodes if not n.is_variable()]
         for _ in range(2 * len(self.nodes) + 2):
             if not any([self._step(n) for n in ops]):

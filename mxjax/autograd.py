@@ -1,14 +1,14 @@
 """Automatic differentiation with MXNet's imperative API (``mx.autograd``).
 
-While recording, every operator call still runs eagerly, and its output NDArrays keep a
-reference to a ``Node``: the pure function that produced them, a hashable key naming that
-function (operator name plus static attributes), and where each input came from (another
-node's output, a marked variable, or a constant). ``backward`` walks the graph from the
-heads, replays it as ONE pure function of the variables and constants, and runs
-``jax.vjp`` of it under ``jax.jit``. The compiled backward is cached by the graph's
-structure (node keys and wiring); JAX's own cache handles shapes and dtypes. A training
-loop that records the same graph each step therefore compiles its backward once.
-"""
+While recording, every operator call is appended to the pending step of the engine
+(``mxjax.engine``; or runs at once where capture is off or inside a trace), and its
+output NDArrays keep a reference to a ``Node``: the pure function that produced them, a
+hashable key naming that function (operator name plus static attributes), and where each
+input came from (another node's output, a marked variable, or a constant). ``backward``
+walks the graph from the heads and appends ONE node to the same step: ``jax.vjp`` of the
+graph replayed as a pure function of the variables and constants. XLA sees the forward
+once (the replay is the same code, merged by common-subexpression elimination); the
+gradient function is built once per graph structure (node keys and wiring)."""
 
 import threading
 

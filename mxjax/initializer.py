@@ -233,7 +233,7 @@ class Initializer:
         return type(self) is type(other) and self._kwargs == other._kwargs
 
 
-# ---- registry (the same mechanism as metrics and optimizers: ``mx.registry``) ----------
+# ---- registry (``mx.registry``) ---------------------------------------------------------
 register = registry.get_register_func(Initializer, "initializer")
 alias = registry.get_alias_func(Initializer, "initializer")
 create = registry.get_create_func(Initializer, "initializer")

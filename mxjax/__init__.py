@@ -18,9 +18,10 @@ _jax.config.update("jax_enable_x64", True)
 if _logging.getLogger("jax").level == _logging.NOTSET:
     _logging.getLogger("jax").setLevel(_logging.INFO)
 
-from . import _compile_cache  # noqa: E402
+from . import _compile_cache, _distributed  # noqa: E402
 
 _compile_cache.enable()
+_distributed.join_from_environment()
 
 from . import (  # noqa: E402
     autograd,

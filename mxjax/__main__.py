@@ -1,6 +1,7 @@
 """``mxjax run script.py [args...]`` / ``python -m mxjax script.py [args...]``.
 
 Runs an unmodified MXNet script with ``import mxnet`` resolving to mxjax.
+``mxjax launch -n N script.py [args...]`` runs it in N worker processes (``launch.py``).
 """
 
 import argparse
@@ -12,6 +13,9 @@ from ._alias import install
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "launch":
+        from .launch import main as launch
+        sys.exit(launch(argv[1:]))
     if argv and argv[0] == "run":
         argv = argv[1:]
     parser = argparse.ArgumentParser(

@@ -1,4 +1,5 @@
-"""Device contexts (``mx.cpu()``, ``mx.gpu()``), mapped onto ``jax.devices()``."""
+"""Device contexts (``mx.cpu()``, ``mx.gpu()``), mapped onto this process's
+``jax.local_devices()``."""
 
 import threading
 import warnings
@@ -85,7 +86,7 @@ class Context(metaclass=_MXClassPropertyMetaClass):
                     f"({jax.default_backend()} backend). Use mx.cpu() or install a "
                     "GPU-enabled jaxlib.")
             return gpus[self.device_id]
-        hosts = jax.devices("cpu")
+        hosts = jax.local_devices(backend="cpu")
         return hosts[self.device_id] if self.device_id < len(hosts) else hosts[0]
 
     def empty_cache(self):
@@ -94,7 +95,7 @@ class Context(metaclass=_MXClassPropertyMetaClass):
 
 def _accelerators():
     try:
-        return [d for d in jax.devices() if d.platform in ("gpu", "cuda", "rocm", "tpu")]
+        return [d for d in jax.local_devices() if d.platform in ("gpu", "cuda", "rocm", "tpu")]
     except RuntimeError:
         return []
 
@@ -130,5 +131,6 @@ def current_context():
 
 def context_of_device(device):
     if device.platform == "cpu":
-        return Context("cpu", device.id if len(jax.devices("cpu")) > 1 else 0)
+        hosts = jax.local_devices(backend="cpu")
+        return Context("cpu", hosts.index(device) if len(hosts) > 1 else 0)
     return Context("gpu", _accelerators().index(device))

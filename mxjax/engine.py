@@ -772,7 +772,7 @@ _devices = []
 
 def _default_device():
     if not _devices:
-        _devices.append(jax.devices()[0])
+        _devices.append(jax.local_devices()[0])
     return _devices[0]
 
 

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-__all__ = ["copies", "sum_groups", "two_bit"]
+__all__ = ["across_workers", "copies", "sum_groups", "two_bit"]
 
 
 def two_bit(grad, residual, threshold):
@@ -149,3 +149,30 @@ def copies(values, devices):
     for i, value in zip(moves, moved):
         out[i] = value
     return out
+
+
+@functools.cache
+def _process_sum(devices):
+    """For one device per worker process: sum each array over the workers (an XLA
+    all-reduce on gloo or NCCL), the result on every worker."""
+    mesh = Mesh(np.array(devices), ("worker",))
+    replicated = NamedSharding(mesh, PartitionSpec())
+    run = jax.jit(lambda globals_: [g.sum(axis=0) for g in globals_], out_shardings=replicated)
+    return NamedSharding(mesh, PartitionSpec("worker")), run
+
+
+def across_workers(arrays, keep_mine=True):
+    """Each jax array (one per key, on one device of this worker; every worker calls with
+    arrays of the same shapes, on the device of the same local index) summed over all
+    worker processes. ``keep_mine=False`` contributes zeros: rank 0 calling with it set and
+    the others without broadcasts rank 0's values."""
+    device = _device(arrays[0])
+    index = jax.local_devices(backend=device.platform).index(device)
+    devices = tuple(
+        [d for d in jax.devices(device.platform) if d.process_index == p][index]
+        for p in range(jax.process_count()))
+    split, run = _process_sum(devices)
+    pieces = [(a if keep_mine else jnp.zeros_like(a)).reshape((1,) + a.shape) for a in arrays]
+    globals_ = [jax.make_array_from_single_device_arrays(
+        (len(devices),) + tuple(a.shape), split, [p]) for a, p in zip(arrays, pieces)]
+    return [out.addressable_data(0) for out in run(globals_)]

@@ -6,11 +6,6 @@ from ..ndarray.ndarray import NDArray
 
 __all__ = ["create", "KVStoreBase"]
 
-_MULTI_PROCESS = ("kvstore type {name!r} runs several processes, which mxjax does not do "
-                  "yet (the multi-process part of issue 13: dist_* stores on "
-                  "jax.distributed). Use 'local' or 'device' in one process.")
-
-
 class KVStoreBase:
     """The interface of a key-value store for data-parallel training.
 
@@ -144,8 +139,9 @@ def create(name="local"):
     ``'local'`` and ``'device'`` (and any other name MXNet's native store accepts that has
     no ``dist`` in it, e.g. ``'local_allreduce_cpu'``; the name is kept as the store's
     ``type``) sum pushed values over the contexts of one process; see ``KVStore``. A name
-    registered with ``KVStoreBase.register`` creates that class. ``dist_*`` types need
-    several processes and raise ``NotImplementedError`` for now.
+    registered with ``KVStoreBase.register`` creates that class. ``dist_*`` types
+    (``dist_sync``, ``dist_device_sync``, ``dist_async``...) keep the workers of
+    ``mxjax launch`` in step; see ``DistKVStore``.
 
     Parameters
     ----------
@@ -162,6 +158,7 @@ def create(name="local"):
     if name in KVStoreBase.kv_registry:
         return KVStoreBase.kv_registry[name]()
     if "dist" in name:
-        raise NotImplementedError(_MULTI_PROCESS.format(name=name))
+        from .dist import DistKVStore
+        return DistKVStore(name)
     from .kvstore import KVStore
     return KVStore(name)

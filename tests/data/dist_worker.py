@@ -6,9 +6,8 @@ Trainer on it (each worker its own half of the batch) and saves what it saw to
 
 import sys
 
-import numpy as np
-
 import mxnet as mx
+import numpy as np
 from mxnet import autograd, gluon, nd
 
 out_dir = sys.argv[1]

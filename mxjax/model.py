@@ -7,14 +7,18 @@ reads, so checkpoints move both ways between the two libraries.
 """
 
 import logging
+import os
 from collections import namedtuple
+
+import numpy as np
 
 from . import ndarray as nd
 from . import symbol as sym
 from ._files import write_atomically
 from .context import cpu
 
-__all__ = ["BatchEndParam", "save_checkpoint", "load_params", "load_checkpoint"]
+__all__ = ["BatchEndParam", "save_checkpoint", "load_params", "load_checkpoint",
+           "create_kvstore"]
 
 BatchEndParam = namedtuple("BatchEndParams", ["epoch", "nbatch", "eval_metric", "locals"])
 BatchEndParam.__doc__ = """What a batch-end (or score-end) callback receives: the epoch,
@@ -84,3 +88,31 @@ def load_checkpoint(prefix, epoch):
     symbol = sym.load(f"{prefix}-symbol.json")
     arg_params, aux_params = load_params(prefix, epoch)
     return symbol, arg_params, aux_params
+
+
+def create_kvstore(kvstore, num_device, arg_shapes):
+    """``(store or None, update_on_kvstore)`` for a Trainer's or Module's ``kvstore``
+    argument (a store, its type name or None), as MXNet chooses them: no store for one
+    device of one machine; update on the store unless ``MXNET_UPDATE_ON_KVSTORE=0`` or a
+    'local' store would hold a parameter of more than 16M elements (``arg_shapes``), and
+    only if the store can run an optimizer."""
+    from . import kvstore as kvs
+
+    update_on_kvstore = bool(int(os.getenv("MXNET_UPDATE_ON_KVSTORE", "1")))
+    if kvstore is None:
+        kv = None
+    elif isinstance(kvstore, str):
+        if num_device == 1 and "dist" not in kvstore:
+            kv = None  # one device, one machine: nothing to reduce
+        else:
+            kv = kvs.create(kvstore)
+            # MXNet updates big weights on the devices, not in 'local''s CPU store
+            if kvstore == "local" and max(map(np.prod, arg_shapes)) > 1024 * 1024 * 16:
+                update_on_kvstore = False
+    elif isinstance(kvstore, kvs.KVStoreBase):
+        kv = kvstore
+    else:
+        raise TypeError("kvstore must be KVStore, str or None")
+    if kv is None:
+        return None, False
+    return kv, update_on_kvstore and kv.is_capable("optimizer")

@@ -102,9 +102,12 @@ def test_create_types():
     assert isinstance(mx.kvstore.create("teststore"), mx.kv.TestStore)
     with pytest.raises(TypeError, match="name must be a string"):
         mx.kv.create(3)
-    for name in ("dist_sync", "dist_device_sync", "dist_async"):
-        with pytest.raises(NotImplementedError, match="issue 13"):
-            mx.kv.create(name)
+    for name in ("dist_sync", "dist_device_sync", "dist_sync_device"):
+        store = mx.kv.create(name)  # one worker without a launcher
+        assert isinstance(store, mx.kv.DistKVStore)
+        assert (store.type, store.rank, store.num_workers) == (name, 0, 1)
+    with pytest.warns(UserWarning, match="synchronously"):
+        assert mx.kv.create("dist_async").type == "dist_async"
 
 
 def test_register_a_custom_store():

@@ -59,3 +59,22 @@ def test_trainer_on_two_workers_matches_two_contexts_in_one_process(workers):
         np.testing.assert_allclose(w["bias"], net.bias.data(ctxs[0]).asnumpy(),
                                    rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(workers[0]["weight"], workers[1]["weight"])
+
+
+def test_module_on_two_workers_matches_one_module_on_both_halves(workers):
+    for w in workers:
+        assert float(w["module_rescale"]) == 1.0 / 8  # batch 4 on each of 2 workers
+    np.testing.assert_array_equal(workers[0]["module_weight"], workers[1]["module_weight"])
+    data = np.arange(24, dtype=np.float32).reshape(8, 3) / 10
+    out = mx.sym.LinearRegressionOutput(
+        mx.sym.FullyConnected(mx.sym.var("data"), num_hidden=2, name="fc"), name="lro")
+    mx.random.seed(0)
+    mod = mx.mod.Module(out, label_names=["lro_label"], context=[mx.cpu(0), mx.cpu(1)])
+    mod.bind(data_shapes=[("data", (8, 3))], label_shapes=[("lro_label", (8, 2))])
+    mod.init_params(initializer=mx.init.Uniform())
+    mod.init_optimizer(kvstore="device", optimizer="sgd", optimizer_params={"learning_rate": 0.1})
+    for _ in range(2):
+        mod.forward_backward(mx.io.DataBatch([nd.array(data)], [nd.zeros((8, 2))]))
+        mod.update()
+    np.testing.assert_allclose(workers[0]["module_weight"],
+                               mod.get_params()[0]["fc_weight"].asnumpy(), rtol=1e-5, atol=1e-6)

@@ -226,11 +226,24 @@ def test_optimizer_states_round_trip(tmp_path):
         np.testing.assert_array_equal(again._updater.states[key][1].asnumpy(), var.asnumpy())
 
 
-def test_unsupported_settings_say_so():
-    mod = _bound()
-    mod.init_params()
-    with pytest.raises(NotImplementedError, match="distributed kvstore"):
-        mod.init_optimizer(kvstore="dist_sync")
+@pytest.mark.parametrize("kvstore", ["dist_sync", "store_object"])
+def test_a_store_in_one_process_updates_as_no_store(kvstore):
+    """A 'dist_sync' store with one worker, or a KVStore object, runs the optimizer on the
+    store (by parameter name) with the numbers of a Module without a store."""
+    results = []
+    for store in (None, mx.kv.create("local") if kvstore == "store_object" else kvstore):
+        mx.random.seed(0)
+        mod = _bound()
+        mod.init_params(initializer=mx.init.Uniform())
+        mod.init_optimizer(kvstore=store, optimizer="sgd",
+                           optimizer_params={"learning_rate": 0.1, "momentum": 0.9})
+        for _ in range(2):
+            mod.forward_backward(mx.io.DataBatch([mx.nd.ones((4, 5))], [mx.nd.zeros((4,))]))
+            mod.update()
+        results.append(_values(mod))
+    assert mod._update_on_kvstore and mod._kvstore is not None
+    for name in results[0]:
+        np.testing.assert_allclose(results[1][name], results[0][name], rtol=1e-6, atol=1e-7)
 
 
 def test_group2ctxs_places_each_group_on_its_context():

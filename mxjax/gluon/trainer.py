@@ -15,11 +15,10 @@ to its own copy. With one context, or ``kvstore=None``, there is no store and ev
 context is updated from its own gradient.
 """
 
-import os
 
-import numpy as np
 
 from .. import kvstore as kvs
+from .. import model
 from .. import optimizer as opt
 from .._files import write_atomically
 from .parameter import Parameter, ParameterDict
@@ -42,28 +41,6 @@ def _create_sparse_kvstore(kvstore):
          "support optimizer. Please consider other kvstore backends (e.g. dist_device) "
          "instead.")
     return kv, True
-
-
-def _create_kvstore(kvstore, num_device, arg_shapes):
-    """``(store or None, update_on_kvstore)`` as MXNet's model._create_kvstore chooses."""
-    update_on_kvstore = bool(int(os.getenv("MXNET_UPDATE_ON_KVSTORE", "1")))
-    if kvstore is None:
-        kv = None
-    elif isinstance(kvstore, str):
-        if num_device == 1 and "dist" not in kvstore:
-            kv = None  # one device, one machine: nothing to reduce
-        else:
-            kv = kvs.create(kvstore)
-            # MXNet updates big weights on the devices, not in 'local''s CPU store
-            if kvstore == "local" and max(map(np.prod, arg_shapes)) > 1024 * 1024 * 16:
-                update_on_kvstore = False
-    elif isinstance(kvstore, kvs.KVStoreBase):
-        kv = kvstore
-    else:
-        raise TypeError("kvstore must be KVStore, str or None")
-    if kv is None:
-        return None, False
-    return kv, update_on_kvstore and kv.is_capable("optimizer")
 
 
 class Trainer:
@@ -164,7 +141,7 @@ class Trainer:
                                  "present.")
         else:
             arg_shapes = [param.data(self._contexts[0]).shape for param in self._params]
-            kvstore, update_on_kvstore = _create_kvstore(
+            kvstore, update_on_kvstore = model.create_kvstore(
                 config["kvstore"], len(self._contexts or [None]), arg_shapes)
             self._distributed = "dist" in kvstore.type if kvstore else False
             if self._contains_sparse_grad:

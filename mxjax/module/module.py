@@ -4,19 +4,21 @@ A Module is bookkeeping around Executors (one per context, in a
 ``DataParallelExecutorGroup``) and an optimizer ``Updater``: ``forward`` and
 ``backward`` are the executors' compiled graph functions, ``update`` hands every
 parameter with a gradient to the updater in one call, which applies the optimizer to all
-of them as one compiled function. The Module keeps its own copy of the parameters
-(``get_params``), synchronised from the devices when they changed.
+of them as one compiled function. With several devices or a ``dist_*`` store, the
+gradients go through a KVStore as in MXNet (keyed by parameter name; with
+``update_on_kvstore`` the store runs the optimizer). The Module keeps its own copy of the
+parameters (``get_params``), synchronised from the devices when they changed.
 """
 
 import logging
-import os
 import warnings
 
-import numpy as np
-
 from .. import context as ctx
+from .. import kvstore as kvs
+from .. import model
 from .. import ndarray as nd
 from .. import optimizer as opt
+from .._files import write_atomically
 from ..initializer import InitDesc, Uniform
 from ..io import DataDesc
 from ..model import load_checkpoint
@@ -26,61 +28,54 @@ from .executor_group import DataParallelExecutorGroup
 __all__ = ["Module"]
 
 
-def _create_kvstore(kvstore, num_device, arg_params):
-    """``(reduce, update_on_kvstore)`` for a ``kvstore`` argument, as MXNet decides them.
-
-    ``reduce`` is None when each device keeps its own gradients (no store: ``None``, or a
-    'local' store over one device) and 'local' when the gradients of the devices are
-    summed in this process, which is what MXNet's 'local' and 'device' stores compute.
-    ``update_on_kvstore`` (``MXNET_UPDATE_ON_KVSTORE``, default 1; off for a 'local' store
-    holding a parameter of more than 16M elements): the optimizer runs once per parameter
-    on the summed gradient and the result is copied to every device, instead of once per
-    device.
-    """
-    if kvstore is None:
-        return None, False
-    if not isinstance(kvstore, str):
-        raise NotImplementedError(
-            "Module: KVStore objects are not supported yet; pass kvstore as a string "
-            "('local', 'device') or None")
-    if "dist" in kvstore:
-        raise NotImplementedError(f"Module: distributed kvstore {kvstore!r} is not supported "
-                                  "yet; use 'local', 'device' or None")
-    if num_device == 1:
-        return None, False
-    update_on_kvstore = bool(int(os.getenv("MXNET_UPDATE_ON_KVSTORE", "1")))
-    if kvstore == "local" and max(int(np.prod(p.shape)) for p in arg_params.values()) \
-            > 1024 * 1024 * 16:
-        update_on_kvstore = False
-    return "local", update_on_kvstore
-
-
 def _storage_type(var_attrs):
     """The storage type a variable declares (``var(stype=...)``), as its attribute holds
     it: 1 row_sparse, 2 csr."""
     return {"1": "row_sparse", "2": "csr"}.get(var_attrs.get("__storage_type__"), "default")
 
 
-def _summed(grads):
-    """The sum of one parameter's per-device gradients, on the first device."""
-    total = grads[0].copy()
-    for g in grads[1:]:
-        total += g.as_in_context(total.context)
-    return total
+def _pushpull(kvstore, names, values, outs):
+    """Sum each parameter's per-device ``values`` through the store into ``outs``: all
+    names in one call on mxjax's store (one compiled sum, and update), name by name, as
+    MXNet does, on any other store."""
+    if isinstance(kvstore, kvs.KVStore):
+        kvstore.pushpull(names, values, out=outs)
+        return
+    for index, (name, value, out) in enumerate(zip(names, values, outs)):
+        kvstore.pushpull(name, value, out=out, priority=-index)
 
 
-def _update_params(param_arrays, grad_arrays, updater, num_device, reduce=None):
-    """One optimizer step per device: (with ``reduce``, after replacing each gradient by
-    the sum over the devices) every (index, grad, weight) of a device goes to ``updater``
-    in one call, index being ``param_position * num_device + device`` as in MXNet."""
+def _with_grads(param_arrays, grad_arrays, param_names):
+    """``(names, grads, weights)`` of the parameters that have gradients."""
+    rows = [(param_names[i], grads, weights)
+            for i, (weights, grads) in enumerate(zip(param_arrays, grad_arrays))
+            if grads[0] is not None]
+    return tuple(map(list, zip(*rows))) if rows else ([], [], [])
+
+
+def _initialize_kvstore(kvstore, param_arrays, arg_params, param_names, update_on_kvstore):
+    """Give the store every parameter, by name; with ``update_on_kvstore`` every device
+    gets the store's value (rank 0's, across workers)."""
+    for name, arrays in zip(param_names, param_arrays):
+        if update_on_kvstore and arg_params[name].stype == "default":
+            kvstore.broadcast(name, arg_params[name], out=arrays)
+        else:
+            kvstore.init(name, arg_params[name])
+
+
+def _update_params(param_arrays, grad_arrays, updater, num_device, kvstore, param_names):
+    """One optimizer step per device: (with a store, after replacing each gradient by
+    its sum over the devices and workers) every (index, grad, weight) of a device goes to
+    ``updater`` in one call, index being ``param_position * num_device + device`` as in
+    MXNet."""
+    if kvstore is not None:
+        names, grads, _ = _with_grads(param_arrays, grad_arrays, param_names)
+        if names:
+            _pushpull(kvstore, names, grads, grads)
     updates = [[] for _ in range(num_device)]
     for i, (weights, grads) in enumerate(zip(param_arrays, grad_arrays)):
         if grads[0] is None:
             continue
-        if reduce is not None:
-            total = _summed(grads)
-            for g in grads:
-                total.copyto(g)
         for k, (w, g) in enumerate(zip(weights, grads)):
             updates[k].append((i * num_device + k, g, w))
     for device_updates in updates:
@@ -89,20 +84,13 @@ def _update_params(param_arrays, grad_arrays, updater, num_device, reduce=None):
             updater(list(indices), list(grads), list(weights))
 
 
-def _update_params_on_kvstore(param_arrays, grad_arrays, updater):
-    """One optimizer step on the store's copy of each parameter (the first device's):
-    the summed gradient updates it (index: the parameter's position), then every device
-    gets the result. The devices' gradients are left as backward wrote them."""
-    updates = [(i, _summed(grads), weights[0])
-               for i, (weights, grads) in enumerate(zip(param_arrays, grad_arrays))
-               if grads[0] is not None]
-    if not updates:
-        return
-    indices, grads, weights = zip(*updates)
-    updater(list(indices), list(grads), list(weights))
-    for i, _, _ in updates:
-        for w in param_arrays[i][1:]:
-            param_arrays[i][0].copyto(w)
+def _update_params_on_kvstore(param_arrays, grad_arrays, kvstore, param_names):
+    """The store sums each parameter's gradients (over devices and workers), runs the
+    optimizer on its copy, and every device gets the result; the gradients are left as
+    backward wrote them."""
+    names, grads, weights = _with_grads(param_arrays, grad_arrays, param_names)
+    if names:
+        _pushpull(kvstore, names, grads, weights)
 
 
 class Module(BaseModule):
@@ -128,7 +116,7 @@ class Module(BaseModule):
     group2ctxs : dict or list, optional
         Model-parallel placement of ``ctx_group`` attributes.
     compression_params : dict, optional
-        Gradient compression settings of the KVStore (not used in one process).
+        Gradient compression settings of the KVStore (``set_gradient_compression``).
     """
 
     def __init__(self, symbol, data_names=("data",), label_names=("softmax_label",),
@@ -408,8 +396,12 @@ class Module(BaseModule):
             self._sync_params_from_devices()
 
         num_device = len(self._context)
-        reduce, update_on_kvstore = _create_kvstore(kvstore, num_device, self._arg_params)
-        rescale_grad = 1.0 / self._exec_group.batch_size
+        kvstore, update_on_kvstore = model.create_kvstore(
+            kvstore, num_device, [a.shape for a in self._arg_params.values()])
+        batch_size = self._exec_group.batch_size
+        if kvstore and "dist" in kvstore.type and "_sync" in kvstore.type:
+            batch_size *= kvstore.num_workers
+        rescale_grad = 1.0 / batch_size
         param_names = self._exec_group.param_names
         if update_on_kvstore:
             idx2name = dict(enumerate(param_names))
@@ -432,10 +424,18 @@ class Module(BaseModule):
                 optimizer.idx2name = idx2name.copy()
 
         self._optimizer = optimizer
-        self._kvstore = reduce
+        self._kvstore = kvstore
         self._update_on_kvstore = update_on_kvstore
-        # with update_on_kvstore this Updater plays the store's: states by parameter position
-        self._updater = opt.get_updater(optimizer)
+        self._updater = None
+        if kvstore:
+            if self._compression_params:
+                kvstore.set_gradient_compression(self._compression_params)
+            if update_on_kvstore:
+                kvstore.set_optimizer(self._optimizer)
+            _initialize_kvstore(kvstore, self._exec_group.param_arrays, self._arg_params,
+                                param_names, update_on_kvstore)
+        if not update_on_kvstore:
+            self._updater = opt.get_updater(optimizer)
         self.optimizer_initialized = True
         if self._preload_opt_states is not None:
             self.load_optimizer_states(self._preload_opt_states)
@@ -451,14 +451,20 @@ class Module(BaseModule):
         self.optimizer_initialized = True
 
     def save_optimizer_states(self, fname):
-        """Write the optimizer states (the Updater's ``get_states`` bytes) to ``fname``."""
+        """Write the optimizer states (the Updater's ``get_states`` bytes, the store's
+        when it runs the optimizer) to ``fname``."""
         assert self.optimizer_initialized
-        with open(fname, "wb") as fout:
-            fout.write(self._updater.get_states())
+        if self._update_on_kvstore:
+            self._kvstore.save_optimizer_states(fname)
+            return
+        write_atomically(fname, self._updater.get_states())
 
     def load_optimizer_states(self, fname):
         """Restore optimizer states written by ``save_optimizer_states``."""
         assert self.optimizer_initialized
+        if self._update_on_kvstore:
+            self._kvstore.load_optimizer_states(fname)
+            return
         with open(fname, "rb") as fin:
             self._updater.set_states(fin.read())
 
@@ -510,10 +516,11 @@ class Module(BaseModule):
         self._params_dirty = True
         group = self._exec_group
         if self._update_on_kvstore:
-            _update_params_on_kvstore(group.param_arrays, group.grad_arrays, self._updater)
+            _update_params_on_kvstore(group.param_arrays, group.grad_arrays, self._kvstore,
+                                      group.param_names)
         else:
             _update_params(group.param_arrays, group.grad_arrays, self._updater,
-                           len(self._context), self._kvstore)
+                           len(self._context), self._kvstore, group.param_names)
 
     def get_outputs(self, merge_multi_context=True):
         """Outputs of the last forward (merged over devices, or a list per output of

@@ -35,5 +35,20 @@ for _ in range(3):
     trainer.step(8)
 seen["weight"] = net.weight.data().asnumpy()
 seen["bias"] = net.bias.data().asnumpy()
+# Module on its own store: the same data split, rescale_grad = 1 / (4 * 2 workers)
+data_sym = mx.sym.var("data")
+out_sym = mx.sym.LinearRegressionOutput(mx.sym.FullyConnected(data_sym, num_hidden=2, name="fc"),
+                                        name="lro")
+mod = mx.mod.Module(out_sym, label_names=["lro_label"])
+mod.bind(data_shapes=[("data", (4, 3))], label_shapes=[("lro_label", (4, 2))])
+mx.random.seed(0)
+mod.init_params(initializer=mx.init.Uniform())
+mod.init_optimizer(kvstore=mx.kv.create("dist_sync"), optimizer="sgd",
+                   optimizer_params={"learning_rate": 0.1})
+seen["module_rescale"] = mod._optimizer.rescale_grad
+for _ in range(2):
+    mod.forward_backward(mx.io.DataBatch([x], [nd.zeros((4, 2))]))
+    mod.update()
+seen["module_weight"] = mod.get_params()[0]["fc_weight"].asnumpy()
 kv._barrier()
 np.savez(f"{out_dir}/rank{kv.rank}.npz", **seen)

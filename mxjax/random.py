@@ -15,7 +15,7 @@ import numpy as np
 from . import _tracing, engine
 from .context import current_context
 
-__all__ = ["seed", "next_key", "next_keys"]
+__all__ = ["seed", "next_key", "next_keys", "host_generator"]
 
 _state = threading.local()
 
@@ -46,6 +46,15 @@ def seed(seed_state, ctx="all"):
     s = _get()
     s.key = jax.random.PRNGKey(int(seed_state) % (2**32))
     s.counter = 0
+    _state.host = np.random.default_rng(int(seed_state) % (2**32))
+
+
+def host_generator():
+    """The numpy generator for random choices made on the host (data transforms on
+    host images, ``gluon.data.vision.transforms``); ``seed`` reseeds it too."""
+    if not hasattr(_state, "host"):
+        _state.host = np.random.default_rng()
+    return _state.host
 
 
 def next_key(concrete=False):

@@ -108,7 +108,10 @@ class NDArray:
         value on to another operator without waiting for it. A view reads its root."""
         root = self._root
         if root is None:
-            return self._value
+            value = self._value
+            if type(value) is np.ndarray:  # still on the host (``host.py``): moved once
+                value = self._value = jax.device_put(value, self._ctx.jax_device)
+            return value
         if self._cache is None or self._cache[0] != root._version:
             steps = self._steps
             value = engine.call(_read_view(steps), ("view", steps),
@@ -123,6 +126,11 @@ class NDArray:
         if type(value) is Pending:
             return engine.materialize(value)
         return value
+
+    @property
+    def _peek(self):
+        """Like ``_lazy``, but a host value (``host.py``) stays on the host."""
+        return self._value if self._root is None else self._lazy
 
     def _set_data(self, value):
         """Rebind to ``value`` (already of this shape and dtype); a view writes its root."""
@@ -144,7 +152,7 @@ class NDArray:
     # ---- properties --------------------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self._lazy.shape)
+        return tuple(self._peek.shape)
 
     @property
     def ndim(self):
@@ -156,7 +164,7 @@ class NDArray:
 
     @property
     def dtype(self):
-        return np.dtype(self._lazy.dtype).type  # MXNet: the numpy type class
+        return np.dtype(self._peek.dtype).type  # MXNet: the numpy type class
 
     @property
     def context(self):
@@ -198,6 +206,8 @@ class NDArray:
 
     # ---- conversion --------------------------------------------------------------------
     def asnumpy(self):
+        if type(self._peek) is np.ndarray:
+            return np.array(self._value)
         try:
             return np.array(self._data)
         except jax.errors.TracerArrayConversionError:
@@ -255,7 +265,8 @@ class NDArray:
         return to_dlpack_for_write(self)
 
     def wait_to_read(self):
-        jax.block_until_ready(self._data)
+        if type(self._peek) is not np.ndarray:
+            jax.block_until_ready(self._data)
 
     def wait_to_write(self):
         self.wait_to_read()
@@ -340,7 +351,10 @@ class NDArray:
         from .serialization import loads_array
         handle = state["handle"]
         value = None if handle is None else loads_array(bytes(handle), np_shape=None)
-        NDArray.__init__(self, None if value is None else jnp.asarray(value))
+        # Kept on the host until used (``host.py``): a DataLoader worker unpickling its
+        # dataset starts no JAX computation.
+        NDArray.__init__(self, None if value is None else np.asarray(value),
+                         None if value is None else current_context())
 
     # ---- shape ---------------------------------------------------------------------------
     def reshape(self, *shape, **kwargs):

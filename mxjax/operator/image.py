@@ -17,16 +17,16 @@ import numpy as np
 from ..base import MXNetError
 from .spec import Required, register
 
-__all__ = ["resize_shape", "resize", "flip", "random_flip", "adjust_brightness",
-           "adjust_contrast", "adjust_saturation", "adjust_hue", "adjust_lighting",
-           "random_enhance", "random_color_jitter", "random_lighting"]
+__all__ = ["LUMA", "PCA_EIGEN", "resize_shape", "resize", "flip", "random_flip",
+           "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue",
+           "adjust_lighting", "random_enhance", "random_color_jitter", "random_lighting"]
 
 _COEF_BITS = 11                    # OpenCV's INTER_RESIZE_COEF_BITS
 _COEF_SCALE = 1 << _COEF_BITS
-_GRAY = (0.299, 0.587, 0.114)      # MXNet's (and OpenCV's) luma weights
-_EIG = np.array([[55.46 * -0.5675, 4.794 * 0.7192, 1.148 * 0.4009],
-                 [55.46 * -0.5808, 4.794 * -0.0045, 1.148 * -0.8140],
-                 [55.46 * -0.5836, 4.794 * -0.6948, 1.148 * 0.4203]], np.float32)
+LUMA = (0.299, 0.587, 0.114)       # MXNet's (and OpenCV's) luma weights
+PCA_EIGEN = np.array([[55.46 * -0.5675, 4.794 * 0.7192, 1.148 * 0.4009],
+                      [55.46 * -0.5808, 4.794 * -0.0045, 1.148 * -0.8140],
+                      [55.46 * -0.5836, 4.794 * -0.6948, 1.148 * 0.4203]], np.float32)
 
 
 def _saturate(val, dtype):
@@ -255,7 +255,7 @@ def random_flip(x, key, *, axis):
 # ---- colour ------------------------------------------------------------------------------
 def _gray(x):
     f = x.astype(jnp.float32)
-    return f[..., 0] * _GRAY[0] + f[..., 1] * _GRAY[1] + f[..., 2] * _GRAY[2]
+    return f[..., 0] * LUMA[0] + f[..., 1] * LUMA[1] + f[..., 2] * LUMA[2]
 
 
 def adjust_brightness(x, alpha):
@@ -319,7 +319,7 @@ def adjust_lighting(x, alpha):
     """Add AlexNet's PCA colour noise ``eig @ alpha`` to each pixel."""
     if x.shape[-1] == 1:
         return x
-    pca = jnp.asarray(_EIG) @ jnp.asarray(alpha, jnp.float32)
+    pca = jnp.asarray(PCA_EIGEN) @ jnp.asarray(alpha, jnp.float32)
     return _saturate(x.astype(jnp.float32) + pca, x.dtype)
 
 

@@ -201,7 +201,7 @@ def test_random_lighting_adds_per_channel_offset():
                                                               200, 6)])
     np.testing.assert_allclose(offsets, np.broadcast_to(offsets[:, :1], offsets.shape),
                                atol=1e-3)  # one offset per channel
-    expected_std = np.sqrt(((image_ops._EIG * 0.1) ** 2).sum(1))
+    expected_std = np.sqrt(((image_ops.PCA_EIGEN * 0.1) ** 2).sum(1))
     np.testing.assert_allclose(offsets[:, 0].std(0), expected_std, rtol=0.25)
 
 

@@ -41,10 +41,10 @@ from contextlib import contextmanager
 import jax
 import numpy as np
 
-from ... import _alias, context
+from ... import _alias, context, engine
 from ... import ndarray as nd
 from ...base import MXNetError
-from ...ndarray import NDArray
+from ...ndarray import NDArray, host
 from . import _pickling
 from . import sampler as _sampler
 from .dataset import SimpleDataset
@@ -67,27 +67,53 @@ if _MAIN_FLAG in os.environ:
         sys.modules["__main__"].__spec__ = importlib.machinery.ModuleSpec(_target, None)
 
 
+def _host_stack(data):
+    """The numpy stack of NDArray samples whose values are all on the host and of one
+    dtype (``mxjax.ndarray.host``), else ``None``."""
+    values = [host.value(d) for d in data]
+    if any(v is None for v in values) or len({v.dtype for v in values}) > 1:
+        return None
+    return np.stack(values)
+
+
 def default_batchify_fn(data):
-    """Stack a list of samples into a batch: NDArrays with ``nd.stack``, tuples field by
-    field (giving a *list* of batches, as MXNet does), anything else through numpy
-    (keeping its dtype: Python ints give int64, floats float64)."""
+    """Stack a list of samples into a batch: NDArrays as ``nd.stack`` would (with numpy,
+    then one transfer, when their values are on the host), tuples field by field (giving
+    a *list* of batches, as MXNet does), anything else through numpy (keeping its dtype:
+    Python ints give int64, floats float64)."""
     if isinstance(data[0], NDArray):
-        return nd.stack(*data)
+        stacked = _host_stack(data)
+        if stacked is None:
+            return nd.stack(*data)
+        return host.transfer(host.wrap(stacked, data[0].context))
     if isinstance(data[0], tuple):
         return [default_batchify_fn(list(field)) for field in zip(*data)]
     data = np.asarray(data)
-    return nd.array(data, dtype=data.dtype)
+    nd.dtype_np(data.dtype)  # MXNet's dtypes only
+    return host.transfer(host.wrap(data, context.current_context()))
 
 
 def default_mp_batchify_fn(data):
-    """``default_batchify_fn`` for workers: the same batch, stacked with numpy."""
+    """``default_batchify_fn`` for workers: the same batch, stacked with numpy and left
+    on the host (it travels to the main process as numpy)."""
     if isinstance(data[0], NDArray):
-        data = np.stack([d.asnumpy() for d in data])
+        stacked = _host_stack(data)
+        data = np.stack([d.asnumpy() for d in data]) if stacked is None else stacked
     elif isinstance(data[0], tuple):
         return [default_mp_batchify_fn(list(field)) for field in zip(*data)]
     else:
         data = np.asarray(data)
-    return nd.array(data, dtype=data.dtype, ctx=context.cpu())
+        nd.dtype_np(data.dtype)
+    return host.wrap(data, context.cpu())
+
+
+def _transfer(data):
+    """Start the device transfer of every host-valued NDArray in a batch."""
+    if isinstance(data, NDArray):
+        return host.transfer(data)
+    if type(data) in (list, tuple):
+        return type(data)(_transfer(d) for d in data)
+    return data
 
 
 def _as_in_context(data, ctx):
@@ -109,7 +135,8 @@ def _rebuild_ndarray(array):
 
 
 def _reduce_ndarray(x):
-    return _rebuild_ndarray, (x.asnumpy(),)
+    value = host.value(x)
+    return _rebuild_ndarray, (x.asnumpy() if value is None else value,)
 
 
 def _worker_initializer(payload):
@@ -255,7 +282,7 @@ class _MultiWorkerIter:
         # Runs in the pool's result thread as soon as a batch is done: the batch becomes
         # NDArrays there, off the consumer's thread.
         try:
-            batch = pickle.loads(result) if self._dataset is None else result
+            batch = pickle.loads(result) if self._dataset is None else _transfer(result)
             if self._pin_ctx is not None:
                 batch = _as_in_context(batch, self._pin_ctx)
         except Exception as e:  # handed to the consumer by __next__
@@ -377,9 +404,12 @@ class DataLoader:
 
     def _same_process_iter(self):
         for indices in self._batch_sampler:
-            batch = self._batchify_fn([self._dataset[i] for i in indices])
-            if self._pin_memory:
-                batch = _as_in_context(batch, context.cpu_pinned(self._pin_device_id))
+            # Data preparation never joins the captured training step (mxjax.engine):
+            # operators a transform calls run at once, outside its graph.
+            with engine.suspended():
+                batch = self._batchify_fn([self._dataset[i] for i in indices])
+                if self._pin_memory:
+                    batch = _as_in_context(batch, context.cpu_pinned(self._pin_device_id))
             yield batch
 
     def _prefetch_iter(self):

@@ -6,7 +6,7 @@ import jax
 import numpy as np
 
 from ... import recordio
-from ...ndarray import NDArray
+from ...ndarray import NDArray, host
 
 __all__ = ["Dataset", "SimpleDataset", "ArrayDataset", "RecordFileDataset"]
 
@@ -16,14 +16,28 @@ def _take_row(values, index):
     return values[index]
 
 
+def _rows(data):
+    """What ``_sample`` reads ``data`` through: a numpy copy of an NDArray of rows."""
+    if isinstance(data, NDArray) and data.ndim > 1:
+        return host.HostCopy(data)
+    return data
+
+
 def _sample(data, idx):
-    """``data[idx]``; for an NDArray and an int, one compiled gather with the index as an
-    argument (an NDArray view compiles once per distinct index)."""
-    if isinstance(data, NDArray) and isinstance(idx, (int, np.integer)):
-        n = data.shape[0]
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of bounds for axis 0 with size {n}")
-        return NDArray(_take_row(data._data, idx), data._ctx)
+    """``data[idx]`` (``data`` as ``_rows`` gives it). A row of an NDArray is an NDArray
+    whose value stays on the host (``mxjax.ndarray.host``) until it is used on a device;
+    a 1-D NDArray gives one compiled gather with the index as an argument (an NDArray
+    view would compile once per distinct index)."""
+    if isinstance(idx, (int, np.integer)):
+        if type(data) is host.HostCopy:
+            return host.wrap(data.get()[idx], data.array.context)
+        if isinstance(data, NDArray):
+            n = data.shape[0]
+            if not -n <= idx < n:
+                raise IndexError(f"index {idx} is out of bounds for axis 0 with size {n}")
+            return NDArray(_take_row(data._data, idx), data._ctx)
+    if type(data) is host.HostCopy:
+        return data.array[idx]
     return data[idx]
 
 
@@ -92,12 +106,13 @@ class SimpleDataset(Dataset):
 
     def __init__(self, data):
         self._data = data
+        self._rows = _rows(data)
 
     def __len__(self):
         return len(self._data)
 
     def __getitem__(self, idx):
-        return _sample(self._data, idx)
+        return _sample(self._rows, idx)
 
 
 class _LazyTransformDataset(Dataset):
@@ -155,11 +170,12 @@ class ArrayDataset(Dataset):
             if isinstance(data, NDArray) and data.ndim == 1:
                 data = data.asnumpy()
             self._data.append(data)
+        self._rows = [_rows(data) for data in self._data]
 
     def __getitem__(self, idx):
-        if len(self._data) == 1:
-            return _sample(self._data[0], idx)
-        return tuple(_sample(data, idx) for data in self._data)
+        if len(self._rows) == 1:
+            return _sample(self._rows[0], idx)
+        return tuple(_sample(rows, idx) for rows in self._rows)
 
     def __len__(self):
         return self._length
@@ -208,7 +224,9 @@ class _DownloadedDataset(Dataset):
         self._get_data()
 
     def __getitem__(self, idx):
-        data = _sample(self._data, idx)
+        if getattr(self, "_rows_of", None) is not self._data:  # set by _get_data
+            self._rows_of, self._rows = self._data, _rows(self._data)
+        data = _sample(self._rows, idx)
         if self._transform is not None:
             return self._transform(data, self._label[idx])
         return data, self._label[idx]

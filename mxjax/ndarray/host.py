@@ -18,23 +18,28 @@ from .. import _tracing, autograd
 from ..context import Context, current_context
 from .ndarray import NDArray
 
-__all__ = ["wrap", "value", "transfer", "HostCopy"]
+__all__ = ["wrap", "value", "enabled", "transfer", "HostCopy"]
 
 
 def wrap(array, ctx=None):
     """An NDArray over the numpy array ``array`` (not copied: the caller gives it away),
     on ``ctx`` (default: the current context) once it is transferred."""
-    ctx = Context(ctx) if ctx is not None else current_context()
+    if type(ctx) is not Context:
+        ctx = Context(ctx) if ctx is not None else current_context()
     return NDArray(array, ctx)
 
 
 def value(x):
     """The numpy value of NDArray ``x`` if it is still on the host and host computation is
     allowed now (nothing recorded or traced), else ``None``."""
-    if (type(x) is NDArray and x._root is None and type(x._value) is np.ndarray
-            and not autograd.is_recording() and not _tracing.active()):
+    if type(x) is NDArray and x._root is None and type(x._value) is np.ndarray and enabled():
         return x._value
     return None
+
+
+def enabled():
+    """Whether host computation is allowed now: nothing is recorded or traced."""
+    return not autograd.is_recording() and not _tracing.active()
 
 
 def transfer(x):

@@ -45,9 +45,9 @@ from ... import _alias, context, engine
 from ... import ndarray as nd
 from ...base import MXNetError
 from ...ndarray import NDArray, host
-from . import _pickling
+from . import _pickling, _shm
 from . import sampler as _sampler
-from .dataset import SimpleDataset
+from .dataset import Dataset, SimpleDataset
 
 __all__ = ["DataLoader", "default_batchify_fn", "default_mp_batchify_fn"]
 
@@ -107,6 +107,35 @@ def default_mp_batchify_fn(data):
     return host.wrap(data, context.cpu())
 
 
+def _whole_batch(dataset, indices, batchify_fn):
+    """The batch made by the default batchify, computed on the whole batch in numpy where
+    the dataset can (``Dataset._host_batch``: rows of arrays, then a transform_first
+    with a batched numpy version); ``None`` elsewhere."""
+    if (batchify_fn not in (default_batchify_fn, default_mp_batchify_fn)
+            or not isinstance(dataset, Dataset) or not host.enabled()):
+        return None
+    got = dataset._host_batch(indices)
+    if got is None:
+        return None
+    fields, is_tuple = got
+    batch = []
+    for array, ctx in fields:
+        try:
+            nd.dtype_np(array.dtype)
+        except TypeError:
+            return None  # the samples' path raises MXNet's error
+        if batchify_fn is default_mp_batchify_fn:
+            batch.append(host.wrap(array, context.cpu()))
+        else:
+            batch.append(host.transfer(host.wrap(array, ctx or context.current_context())))
+    return batch if is_tuple else batch[0]
+
+
+def _make_batch(dataset, indices, batchify_fn):
+    batch = _whole_batch(dataset, indices, batchify_fn)
+    return batchify_fn([dataset[i] for i in indices]) if batch is None else batch
+
+
 def _transfer(data):
     """Start the device transfer of every host-valued NDArray in a batch."""
     if isinstance(data, NDArray):
@@ -125,7 +154,7 @@ def _as_in_context(data, ctx):
 
 
 # ---- worker processes ----------------------------------------------------------------
-_worker_dataset = _worker_batchify = _worker_error = None
+_worker_dataset = _worker_batchify = _worker_error = _worker_shm_dir = None
 
 
 def _rebuild_ndarray(array):
@@ -134,16 +163,24 @@ def _rebuild_ndarray(array):
     return NDArray(jax.device_put(array, ctx.jax_device), ctx)
 
 
+def _rebuild_shared(path, shape, dtype):
+    return _rebuild_ndarray(_shm.read(path, shape, dtype))
+
+
 def _reduce_ndarray(x):
     value = host.value(x)
-    return _rebuild_ndarray, (x.asnumpy() if value is None else value,)
+    value = x.asnumpy() if value is None else value
+    if _worker_shm_dir is not None and value.nbytes >= _shm.MIN_BYTES:
+        return _rebuild_shared, _shm.write(value, _worker_shm_dir)
+    return _rebuild_ndarray, (value,)
 
 
-def _worker_initializer(payload):
+def _worker_initializer(payload, shm_dir=None):
     """Runs first in each worker: CPU-only JAX, then the dataset and batchify function
     (pickled once). A failure is reported with the first batch: a worker that died here
     would only be restarted, again and again."""
-    global _worker_dataset, _worker_batchify, _worker_error
+    global _worker_dataset, _worker_batchify, _worker_error, _worker_shm_dir
+    _worker_shm_dir = shm_dir
     os.environ["JAX_PLATFORMS"] = "cpu"
     jax.config.update("jax_platforms", "cpu")
     try:
@@ -157,7 +194,7 @@ def _worker_fn(samples, batchify_fn=None, dataset=None):
     if _worker_error is not None:
         raise MXNetError(f"DataLoader worker could not rebuild the dataset ({_worker_error}); "
                          "pass thread_pool=True to build batches in threads instead")
-    batch = (batchify_fn or _worker_batchify)([_worker_dataset[i] for i in samples])
+    batch = _make_batch(_worker_dataset, samples, batchify_fn or _worker_batchify)
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = copyreg.dispatch_table.copy()
@@ -167,7 +204,7 @@ def _worker_fn(samples, batchify_fn=None, dataset=None):
 
 
 def _thread_worker_fn(samples, batchify_fn, dataset):
-    return batchify_fn([dataset[i] for i in samples])
+    return _make_batch(dataset, samples, batchify_fn)
 
 
 @contextmanager
@@ -219,8 +256,9 @@ def _process_context():
 
 
 def _make_pool(num_workers, dataset, batchify_fn, thread_pool):
-    """``(pool, uses_threads)``: worker processes, or threads when asked or when the
-    dataset or batchify_fn cannot be pickled."""
+    """``(pool, uses_threads, shm_dir)``: worker processes (sending large arrays through
+    ``shm_dir``, see ``_shm.py``), or threads when asked or when the dataset or
+    batchify_fn cannot be pickled."""
     if not thread_pool:
         try:
             payload = _pickling.dumps((dataset, batchify_fn))
@@ -232,11 +270,12 @@ def _make_pool(num_workers, dataset, batchify_fn, thread_pool):
                 "or classes of a module or of the script (not local functions or lambdas "
                 "inside other modules) to use processes.", stacklevel=3)
         else:
+            shm_dir = _shm.make_dir()
             with _worker_environment():
                 pool = _process_context().Pool(
-                    num_workers, initializer=_worker_initializer, initargs=(payload,))
-            return pool, False
-    return multiprocessing.pool.ThreadPool(num_workers), True
+                    num_workers, initializer=_worker_initializer, initargs=(payload, shm_dir))
+            return pool, False, shm_dir
+    return multiprocessing.pool.ThreadPool(num_workers), True, None
 
 
 class _Failed:
@@ -384,10 +423,10 @@ class DataLoader:
         if batchify_fn is None:
             batchify_fn = default_mp_batchify_fn if num_workers > 0 else default_batchify_fn
         self._batchify_fn = batchify_fn
-        self._worker_pool = None
+        self._worker_pool = self._shm_dir = None
         self._thread_pool = thread_pool
         if self._num_workers > 0:
-            self._worker_pool, self._thread_pool = _make_pool(
+            self._worker_pool, self._thread_pool, self._shm_dir = _make_pool(
                 self._num_workers, dataset, batchify_fn, thread_pool)
         self.auto_reload = auto_reload
         self._iter = None
@@ -407,7 +446,7 @@ class DataLoader:
             # Data preparation never joins the captured training step (mxjax.engine):
             # operators a transform calls run at once, outside its graph.
             with engine.suspended():
-                batch = self._batchify_fn([self._dataset[i] for i in indices])
+                batch = _make_batch(self._dataset, indices, self._batchify_fn)
                 if self._pin_memory:
                     batch = _as_in_context(batch, context.cpu_pinned(self._pin_device_id))
             yield batch
@@ -431,6 +470,7 @@ class DataLoader:
         pool = getattr(self, "_worker_pool", None)
         if pool is not None:
             pool.terminate()
+        _shm.remove_dir(getattr(self, "_shm_dir", None))
 
     def refresh(self):
         """Start a new pass over the data (prefetching from now on)."""

@@ -23,6 +23,21 @@ def _rows(data):
     return data
 
 
+def _field_batch(rows, indices):
+    """Rows ``indices`` of a field (as ``_rows`` gives it) stacked as the default batchify
+    would stack its samples, in numpy: ``(array, context or None)``, or ``None``."""
+    if type(rows) is host.HostCopy:
+        return rows.get()[indices], rows.array.context
+    if type(rows) is np.ndarray and rows.dtype.kind in "biuf":
+        return rows[indices], None
+    return None
+
+
+def _fields_batch(fields, indices):
+    batch = [_field_batch(rows, indices) for rows in fields]
+    return None if any(b is None for b in batch) else batch
+
+
 def _sample(data, idx):
     """``data[idx]`` (``data`` as ``_rows`` gives it). A row of an NDArray is an NDArray
     whose value stays on the host (``mxjax.ndarray.host``) until it is used on a device;
@@ -52,6 +67,13 @@ class Dataset:
 
     def __len__(self):
         raise NotImplementedError
+
+    def _host_batch(self, indices):
+        """The samples at ``indices`` as the default batchify would stack them, computed
+        on whole batches in numpy (``DataLoader``'s fast path): ``(fields, is_tuple)``
+        with one ``(array, context or None)`` per field, or ``None`` where this dataset
+        cannot tell without building each sample."""
+        return None
 
     def filter(self, fn):
         """A dataset of the samples for which ``fn(sample)`` is true (scanned now)."""
@@ -114,6 +136,10 @@ class SimpleDataset(Dataset):
     def __getitem__(self, idx):
         return _sample(self._rows, idx)
 
+    def _host_batch(self, indices):
+        batch = _fields_batch([self._rows], indices)
+        return None if batch is None else (batch, False)
+
 
 class _LazyTransformDataset(Dataset):
     def __init__(self, data, fn):
@@ -126,6 +152,20 @@ class _LazyTransformDataset(Dataset):
     def __getitem__(self, idx):
         item = self._data[idx]
         return self._fn(*item) if isinstance(item, tuple) else self._fn(item)
+
+    def _host_batch(self, indices):
+        # A transform_first whose transform has a batched numpy version (ToTensor,
+        # Normalize, Cast and their Compose): one call for the whole batch.
+        batch_fn = getattr(getattr(self._fn, "_fn", None), "_host_batch", None)
+        if type(self._fn) is not _TransformFirstClosure or batch_fn is None \
+                or not isinstance(self._data, Dataset):
+            return None
+        inner = self._data._host_batch(indices)
+        if inner is None:
+            return None
+        (first, ctx), *rest = inner[0]
+        first = batch_fn(first)
+        return None if first is None else ([(first, ctx), *rest], inner[1])
 
 
 class _TransformFirstClosure:
@@ -175,7 +215,11 @@ class ArrayDataset(Dataset):
     def __getitem__(self, idx):
         if len(self._rows) == 1:
             return _sample(self._rows[0], idx)
-        return tuple(_sample(rows, idx) for rows in self._rows)
+        return tuple([_sample(rows, idx) for rows in self._rows])
+
+    def _host_batch(self, indices):
+        batch = _fields_batch(self._rows, indices)
+        return None if batch is None else (batch, len(batch) > 1)
 
     def __len__(self):
         return self._length
@@ -219,20 +263,30 @@ class _DownloadedDataset(Dataset):
         self._transform = transform
         self._data = None
         self._label = None
+        self._rows_of = self._rows = None
         self._root = os.path.expanduser(root)
         os.makedirs(self._root, exist_ok=True)
         self._get_data()
 
     def __getitem__(self, idx):
-        if getattr(self, "_rows_of", None) is not self._data:  # set by _get_data
-            self._rows_of, self._rows = self._data, _rows(self._data)
-        data = _sample(self._rows, idx)
+        data = _sample(self._host_rows(), idx)
         if self._transform is not None:
             return self._transform(data, self._label[idx])
         return data, self._label[idx]
 
     def __len__(self):
         return len(self._label)
+
+    def _host_rows(self):
+        if self._rows_of is not self._data:  # _data is set by _get_data
+            self._rows_of, self._rows = self._data, _rows(self._data)
+        return self._rows
+
+    def _host_batch(self, indices):
+        if self._transform is not None:
+            return None
+        batch = _fields_batch([self._host_rows(), self._label], indices)
+        return None if batch is None else (batch, True)
 
     def _get_data(self):
         raise NotImplementedError

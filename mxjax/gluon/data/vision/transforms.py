@@ -36,7 +36,14 @@ __all__ = ["Compose", "Cast", "ToTensor", "Normalize", "Rotate", "RandomRotation
 
 class _HostPath:
     """A transform with a numpy version, ``_host(value)``, used on host images (it may
-    return ``None``: no host version for that input)."""
+    return ``None``: no host version for that input).
+
+    ``_batch_ndim``: the rank of a batch on which ``_host`` gives the stack of what it
+    gives for each sample (0: any rank; ``None``: it does not); ``DataLoader`` then
+    transforms whole batches (``_host_batch``).
+    """
+
+    _batch_ndim = None
 
     def forward(self, x, *args):
         value = None if args else host.value(x)
@@ -48,6 +55,17 @@ class _HostPath:
 
     def _host(self, value):
         raise NotImplementedError
+
+    def _host_batch(self, batch):
+        """``_host`` on a batch of samples, or ``None`` (each sample goes through
+        ``__call__`` then, which raises what it should)."""
+        if (self._batch_ndim is None or self._batch_ndim not in (0, batch.ndim)
+                or self._forward_hooks or self._forward_pre_hooks or not host.enabled()):
+            return None
+        try:
+            return self._host(batch)
+        except MXNetError:
+            return None
 
 
 class Compose(Sequential):
@@ -80,6 +98,23 @@ class Compose(Sequential):
             if t is not None:
                 self.add(t)
 
+    def _steps(self):
+        """The transforms in order, a hybridized group's one by one."""
+        for block in self._children.values():
+            if type(block) is HybridSequential:
+                yield from block._children.values()
+            else:
+                yield block
+
+    def _host_batch(self, batch):
+        if self._forward_hooks or self._forward_pre_hooks:
+            return None
+        for block in self._steps():
+            batch = block._host_batch(batch) if hasattr(block, "_host_batch") else None
+            if batch is None:
+                return None
+        return batch
+
     def forward(self, x, *args):
         for block in self._children.values():
             if type(block) is HybridSequential and not args and host.value(x) is not None:
@@ -107,6 +142,8 @@ class Cast(_HostPath, HybridBlock):
         super().__init__()
         self._dtype = dtype
 
+    _batch_ndim = 0
+
     def _host(self, value):
         return value.astype(nd.dtype_np(self._dtype))
 
@@ -119,6 +156,7 @@ class ToTensor(_HostPath, HybridBlock):
     in [0, 1]."""
 
     _host = staticmethod(host_ops.to_tensor)
+    _batch_ndim = 4
 
     def hybrid_forward(self, F, x):
         host_ops.check_to_tensor(x.shape)
@@ -149,6 +187,8 @@ class Normalize(_HostPath, HybridBlock):
         self._mean = mean
         self._std = std
         self._constants = {}
+
+    _batch_ndim = 4
 
     def _mean_std(self, shape, dtype):
         """mean and std of ``dtype``, shaped (C, 1, 1), for an input of ``shape``."""

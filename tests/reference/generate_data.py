@@ -6,8 +6,8 @@ tests/gluon/test_vision.py.
 ``goldens/data.npz`` holds:
 
 - ``transform/<id>:in`` and ``:out``: a deterministic ``vision.transforms`` block
-  (``TRANSFORMS``, run by ``run_transform`` with either library as ``mx``) on a seeded
-  image;
+  (``TRANSFORMS`` and ``DTYPE_TRANSFORMS``, run by ``run_transform`` with either
+  library as ``mx``) on a seeded image;
 - ``color/<id>:in`` and ``:out``: MXNet's random colour operators with
   ``min_factor == max_factor`` (so deterministic), and ``adjust_lighting``/flips;
 - ``png/<id>:bytes`` with ``:flag1`` / ``:flag0``: PNG files written here with every
@@ -72,12 +72,20 @@ TRANSFORMS.update({
                                                               std=[0.7, 0.3, 0.9])),
     "cast": ("rgb", "uint8", "Cast", dict(dtype="float64")),
 })
+# More dtypes, for the host (numpy) versions of the transforms; seeds from 1000 on.
+DTYPE_TRANSFORMS = {
+    "cast-float16": ("rgb", "float32", "Cast", dict(dtype="float16")),
+    "cast-int32": ("wide", "float32", "Cast", dict(dtype="int32")),
+    "totensor-float64": ("rgb", "float64", "ToTensor", {}),
+    "totensor-nhwc-gray": ("batch-gray", "uint8", "ToTensor", {}),
+}
 
 
 def make_image(kind, dtype, seed):
     """Seeded input for a transform case (uint8 values; float images are them / 3)."""
     rng = np.random.default_rng(seed)
-    shape = {"batch": (2, 6, 9, 3), "chw": (3, 4, 5), "nchw": (2, 3, 4, 5)}.get(
+    shape = {"batch": (2, 6, 9, 3), "batch-gray": (3, 5, 4, 1), "chw": (3, 4, 5),
+             "nchw": (2, 3, 4, 5)}.get(
         kind, IMAGES.get(kind))
     if kind in ("chw", "nchw"):
         return rng.uniform(0, 1, size=shape).astype(dtype)
@@ -235,6 +243,10 @@ def main():
     arrays, meta = {}, {}
     for i, (cid, (img, dtype, name, kwargs)) in enumerate(sorted(TRANSFORMS.items())):
         x = make_image(img, dtype, seed=i)
+        arrays[f"transform/{cid}:in"] = x
+        arrays[f"transform/{cid}:out"] = run_transform(mx, name, kwargs, x)
+    for i, (cid, (img, dtype, name, kwargs)) in enumerate(sorted(DTYPE_TRANSFORMS.items())):
+        x = make_image(img, dtype, seed=1000 + i)
         arrays[f"transform/{cid}:in"] = x
         arrays[f"transform/{cid}:out"] = run_transform(mx, name, kwargs, x)
     for i, (cid, (op, dtype, factor)) in enumerate(sorted(COLOR.items())):

@@ -351,10 +351,10 @@ class NDArray:
         from .serialization import loads_array
         handle = state["handle"]
         value = None if handle is None else loads_array(bytes(handle), np_shape=None)
-        # Kept on the host until used (``host.py``): a DataLoader worker unpickling its
-        # dataset starts no JAX computation.
+        # Kept on the host until used (``host.py``), on JAX's default device as before: a
+        # DataLoader worker unpickling its dataset runs no JAX computation.
         NDArray.__init__(self, None if value is None else np.asarray(value),
-                         None if value is None else current_context())
+                         None if value is None else context_of_device(jax.devices()[0]))
 
     # ---- shape ---------------------------------------------------------------------------
     def reshape(self, *shape, **kwargs):

@@ -46,7 +46,7 @@ def normalize(x, mean, std):
 
 
 def flip(x, axis):
-    return np.flip(x, axis)
+    return x[::-1] if axis == 0 else x[:, ::-1]  # HWC: rows or columns
 
 
 def saturate(val, dtype):

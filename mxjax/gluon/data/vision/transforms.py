@@ -2,9 +2,9 @@
 
 On a host image (an NDArray whose value is still numpy: a dataset sample, see
 ``mxjax.ndarray.host``), outside autograd recording and hybridized tracing, ``ToTensor``,
-``Normalize``, ``Cast``, the crops, the flips and the brightness, contrast, saturation,
-lighting and jitter (without hue) transforms compute with numpy (``_host_ops.py``): no JAX
-dispatch per sample. Elsewhere, and for ``Resize`` and hue, they run as operators.
+``Normalize``, ``Cast``, the crops, the flips and the colour transforms compute with numpy
+(``_host_ops.py``): no JAX dispatch per sample. Elsewhere, and for ``Resize`` (and the
+resize of a crop), they run as operators.
 
 Deterministic transforms match MXNet 1.9.1's values: ``Resize`` and the crops reproduce
 the OpenCV ``resize`` MXNet calls, bit for bit on JAX's CPU backend for every method and
@@ -439,16 +439,13 @@ class _RandomEnhance(_RandomImageOp):
                          max_factor=1.0 + amount)
 
     def _random_host(self, value, rng):
-        adjust = _HOST_ADJUST.get(self._kind)
-        if adjust is None:
-            return None
-        return adjust(value, rng.uniform(self._static["min_factor"],
-                                         self._static["max_factor"]))
+        return _HOST_ADJUST[self._kind](value, rng.uniform(self._static["min_factor"],
+                                                           self._static["max_factor"]))
 
 
 _HOST_ADJUST = {"brightness": host_ops.adjust_brightness,
                 "contrast": host_ops.adjust_contrast,
-                "saturation": host_ops.adjust_saturation}
+                "saturation": host_ops.adjust_saturation, "hue": host_ops.adjust_hue}
 
 
 class RandomBrightness(_RandomEnhance):
@@ -490,12 +487,11 @@ class RandomColorJitter(_RandomImageOp):
                          saturation=float(saturation), hue=float(hue))
 
     def _random_host(self, value, rng):
-        if self._static["hue"] > 0:
-            return None
         for kind in rng.permutation(list(_HOST_ADJUST)):
             amount = self._static[kind]
             if amount > 0:
-                value = _HOST_ADJUST[kind](value, 1.0 + rng.uniform(-amount, amount))
+                alpha = rng.uniform(-amount, amount)
+                value = _HOST_ADJUST[kind](value, alpha if kind == "hue" else 1.0 + alpha)
         return value
 
 

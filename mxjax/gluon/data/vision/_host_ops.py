@@ -32,7 +32,9 @@ def check_to_tensor(shape):
 def to_tensor(x):
     check_to_tensor(x.shape)
     axes = (2, 0, 1) if x.ndim == 3 else (0, 3, 1, 2)
-    return (x.astype(_F32) / _F32(255.0)).transpose(axes)
+    # float32 division, or for float64 images a float64 one rounded to float32 (as MXNet)
+    scaled = (x / 255.0).astype(_F32) if x.dtype == np.float64 else x.astype(_F32) / _F32(255)
+    return scaled.transpose(axes)
 
 
 def check_normalize(shape):

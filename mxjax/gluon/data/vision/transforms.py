@@ -2,9 +2,9 @@
 
 On a host image (an NDArray whose value is still numpy: a dataset sample, see
 ``mxjax.ndarray.host``), outside autograd recording and hybridized tracing, ``ToTensor``,
-``Normalize``, ``Cast``, the crops, the flips and the colour transforms compute with numpy
-(``_host_ops.py``): no JAX dispatch per sample. Elsewhere, and for ``Resize`` (and the
-resize of a crop), they run as operators.
+``Normalize``, ``Cast``, ``Resize``, the crops, the flips and the colour transforms
+compute with numpy (``_host_ops.py``; ``Resize`` runs its kernel with numpy): no JAX
+dispatch per sample. Elsewhere they run as operators.
 
 Deterministic transforms match MXNet 1.9.1's values: ``Resize`` and the crops reproduce
 the OpenCV ``resize`` MXNet calls, bit for bit on JAX's CPU backend for every method and
@@ -211,7 +211,7 @@ class Normalize(_HostPath, HybridBlock):
                                nd.array(std, dtype=dtype))
 
 
-class Resize(HybridBlock):
+class Resize(_HostPath, HybridBlock):
     """Resizes an (H, W, C) or (N, H, W, C) image, before ``ToTensor``.
 
     Parameters
@@ -229,6 +229,12 @@ class Resize(HybridBlock):
         self._keep = keep_ratio
         self._size = size
         self._interpolation = interpolation
+
+    _batch_ndim = 4
+
+    def _host(self, value):
+        return ops.resize(value, size=_hashable(self._size), keep_ratio=self._keep,
+                          interp=self._interpolation, xp=np)
 
     def hybrid_forward(self, F, x):
         return ops.apply(ops.resize, x, size=_hashable(self._size), keep_ratio=self._keep,
@@ -265,9 +271,11 @@ class CropResize(_HostPath, HybridBlock):
 
     def _host(self, value):
         self._check(value.shape)
+        out = value[..., self._y:self._y + self._height, self._x:self._x + self._width, :]
         if self._size:
-            return None  # the resize runs as an operator
-        return value[..., self._y:self._y + self._height, self._x:self._x + self._width, :]
+            interp = 1 if self._interpolation is None else self._interpolation
+            out = ops.resize(out, size=_hashable(self._size), interp=interp, xp=np)
+        return out
 
     def hybrid_forward(self, F, x):
         h_axis = x.ndim - 3
@@ -302,14 +310,13 @@ def _interp_method(interp, sizes):
 def _fixed_crop(src, x0, y0, w, h, size, interp):
     """Crop (x0, y0, w, h) out of an HWC image, resizing to ``size`` = (w, h) if needed."""
     value = host.value(src)
-    if value is not None:
-        out = host.wrap(value[y0:y0 + h, x0:x0 + w], src.context)
-    else:
-        out = src[y0:y0 + h, x0:x0 + w]
+    out = src[y0:y0 + h, x0:x0 + w] if value is None else value[y0:y0 + h, x0:x0 + w]
     if size is not None and (w, h) != tuple(size):
         method = _interp_method(interp, (h, w, size[1], size[0]))
-        out = ops.apply(ops.resize, out, size=tuple(size), interp=method)
-    return out
+        if value is None:
+            return ops.apply(ops.resize, out, size=tuple(size), interp=method)
+        out = ops.resize(out, size=tuple(size), interp=method, xp=np)
+    return out if value is None else host.wrap(out, src.context)
 
 
 def _scale_down(src_size, size):

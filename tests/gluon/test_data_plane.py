@@ -257,3 +257,16 @@ def test_workers_give_the_same_batches_and_clean_up():
     del loader
     gc.collect()
     assert directory is None or not os.path.exists(directory)
+
+
+def test_mnist_samples_and_batches_stay_on_host_until_the_batch(tmp_path):
+    from tests.gluon.test_vision import _mnist_files
+    images, labels = _mnist_files(str(tmp_path), "train", 6, compress=False, seed=2)
+    ds = data.vision.MNIST(root=str(tmp_path))
+    img, label = ds[4]
+    assert _on_host(img) and img.shape == (28, 28, 1) and label.dtype == np.int32
+    loader = data.DataLoader(ds.transform_first(T.ToTensor()), 4)
+    (x, y), _ = list(loader)
+    assert not _on_host(x) and x.dtype == np.float32 and y.dtype == np.int32
+    np.testing.assert_array_equal(x.asnumpy(), images[:4, None] / np.float32(255))
+    np.testing.assert_array_equal(y.asnumpy(), labels[:4])

@@ -23,6 +23,9 @@ __all__ = ["check_to_tensor", "to_tensor", "check_normalize", "normalize", "flip
 _F32 = np.float32
 
 
+_BYTE_TO_UNIT = np.arange(256, dtype=_F32) / _F32(255)
+
+
 def check_to_tensor(shape):
     if len(shape) not in (3, 4):
         raise MXNetError(f"ToTensor: input must have shape (H, W, C) or (N, H, W, C), got "
@@ -32,8 +35,14 @@ def check_to_tensor(shape):
 def to_tensor(x):
     check_to_tensor(x.shape)
     axes = (2, 0, 1) if x.ndim == 3 else (0, 3, 1, 2)
-    # float32 division, or for float64 images a float64 one rounded to float32 (as MXNet)
-    scaled = (x / 255.0).astype(_F32) if x.dtype == np.float64 else x.astype(_F32) / _F32(255)
+    # float32 division (looked up for uint8), or for float64 images a float64 one rounded
+    # to float32 (as MXNet)
+    if x.dtype == np.uint8:
+        scaled = _BYTE_TO_UNIT.take(x)
+    elif x.dtype == np.float64:
+        scaled = (x / 255.0).astype(_F32)
+    else:
+        scaled = x.astype(_F32) / _F32(255)
     return scaled.transpose(axes)
 
 

@@ -68,6 +68,22 @@ class _HostPath:
             return None
 
 
+def _through_on_host(blocks, x):
+    """Host image ``x`` through ``blocks`` in order: numpy to numpy where a block has a
+    numpy version (and no hooks), else through its call."""
+    ctx, value = x.context, host.value(x)
+    for block in blocks:
+        if value is not None and isinstance(block, _HostPath) \
+                and not (block._forward_hooks or block._forward_pre_hooks):
+            out = block._host(value)
+            if out is not None:
+                value = out
+                continue
+        x = block(x if value is None else host.wrap(value, ctx))
+        value = host.value(x)
+    return x if value is None else host.wrap(value, ctx)
+
+
 class Compose(Sequential):
     """Applies ``transforms`` in order. Consecutive HybridBlocks are grouped into one
     hybridized ``HybridSequential``, as in MXNet.
@@ -120,8 +136,7 @@ class Compose(Sequential):
             if type(block) is HybridSequential and not args and host.value(x) is not None:
                 # A host image goes through the group's transforms one by one, each with
                 # its numpy version, rather than through the compiled group.
-                for child in block._children.values():
-                    x = child(x)
+                x = _through_on_host(block._children.values(), x)
             else:
                 x = block(x, *args)
                 args = ()

@@ -270,3 +270,9 @@ def test_mnist_samples_and_batches_stay_on_host_until_the_batch(tmp_path):
     assert not _on_host(x) and x.dtype == np.float32 and y.dtype == np.int32
     np.testing.assert_array_equal(x.asnumpy(), images[:4, None] / np.float32(255))
     np.testing.assert_array_equal(y.asnumpy(), labels[:4])
+
+
+def test_host_samples_of_different_shapes_raise_mxnets_stack_error():
+    samples = [host.wrap(np.zeros((2, 3), np.float32)), host.wrap(np.zeros((3, 3), np.float32))]
+    with pytest.raises(mx.MXNetError):
+        data.dataloader.default_batchify_fn(samples)

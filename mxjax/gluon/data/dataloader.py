@@ -69,9 +69,10 @@ if _MAIN_FLAG in os.environ:
 
 def _host_stack(data):
     """The numpy stack of NDArray samples whose values are all on the host and of one
-    dtype (``mxjax.ndarray.host``), else ``None``."""
+    dtype and shape (``mxjax.ndarray.host``), else ``None`` (``nd.stack`` then stacks
+    them, or raises MXNet's error)."""
     values = [host.value(d) for d in data]
-    if any(v is None for v in values) or len({v.dtype for v in values}) > 1:
+    if any(v is None for v in values) or len({(v.dtype, v.shape) for v in values}) > 1:
         return None
     return np.stack(values)
 

@@ -6,7 +6,7 @@ ten times what building it took. A worker writes each large array of a batch int
 in a directory on ``/dev/shm`` (memory, not disk) that the DataLoader made for its pool,
 and sends the file's name; the main process reads the array back and deletes the file.
 The DataLoader removes the directory, with whatever an interrupted epoch left in it,
-when it is deleted. Without ``/dev/shm`` arrays go through the pipe as before.
+when it is deleted or at exit. Without ``/dev/shm`` arrays go through the pipe as before.
 """
 
 import itertools

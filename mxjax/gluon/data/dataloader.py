@@ -36,6 +36,7 @@ import signal
 import sys
 import threading
 import warnings
+import weakref
 from contextlib import contextmanager
 
 import jax
@@ -429,6 +430,8 @@ class DataLoader:
         if self._num_workers > 0:
             self._worker_pool, self._thread_pool, self._shm_dir = _make_pool(
                 self._num_workers, dataset, batchify_fn, thread_pool)
+            if self._shm_dir is not None:  # also at exit, should the loader outlive it
+                weakref.finalize(self, _shm.remove_dir, self._shm_dir)
         self.auto_reload = auto_reload
         self._iter = None
         if auto_reload:
@@ -471,7 +474,6 @@ class DataLoader:
         pool = getattr(self, "_worker_pool", None)
         if pool is not None:
             pool.terminate()
-        _shm.remove_dir(getattr(self, "_shm_dir", None))
 
     def refresh(self):
         """Start a new pass over the data (prefetching from now on)."""

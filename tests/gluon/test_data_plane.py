@@ -19,7 +19,12 @@ from mxjax.gluon import data
 from mxjax.gluon.data.vision import transforms as T
 from mxjax.ndarray import host
 from tests.gluon.test_vision import IMG, G
-from tests.reference.generate_data import COLOR, DTYPE_TRANSFORMS, TRANSFORMS
+from tests.reference.generate_data import (
+    COLOR,
+    DTYPE_TRANSFORMS,
+    TRANSFORMS,
+    run_resized_crops,
+)
 
 HOST_NAMES = ("ToTensor", "Normalize", "Cast", "Resize", "CenterCrop", "CropResize")
 CASES = {cid: case for cid, case in {**TRANSFORMS, **DTYPE_TRANSFORMS}.items()
@@ -46,6 +51,13 @@ def test_host_transform_matches_mxnet(cid):
     got = out.asnumpy()
     assert got.dtype == want.dtype and got.shape == want.shape
     np.testing.assert_array_equal(got, want)  # numpy in MXNet's order: bit for bit
+
+
+@pytest.mark.parametrize("on_host", [True, False], ids=["host", "operator"])
+def test_random_resized_crop_matches_mxnet(on_host):
+    x = G["resizedcrop:in"]
+    wrap = (lambda v: host.wrap(np.array(v))) if on_host else None
+    np.testing.assert_array_equal(run_resized_crops(mx, x, wrap), G["resizedcrop:out"])
 
 
 @pytest.mark.parametrize("cid", sorted(COLOR))

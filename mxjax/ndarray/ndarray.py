@@ -301,7 +301,7 @@ class NDArray:
 
     # ---- printing ----------------------------------------------------------------------
     def __repr__(self):
-        value = self._lazy
+        value = self._peek
         if isinstance(value, jax.core.Tracer):  # hybridized: MXNet prints the Symbol here
             name = _tracing.name_of(value)
             return f"<Symbol {name + ' ' if name else ''}shape={tuple(value.shape)}>"

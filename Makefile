@@ -37,6 +37,7 @@ bench: venv
 	$(PY) -m pip install -q -e '.[test,bench]'
 	$(PY) benchmarks/eager_ops.py
 	$(PY) benchmarks/training.py
+	$(PY) benchmarks/dataloader.py
 
 # MXNet 1.9.1's own unit tests against mxjax (not part of `make test`: needs MXNet's source).
 # MXNET_GIT=<git dir of apache/mxnet> make conformance [FILES=ndarray,gluon]

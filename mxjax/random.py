@@ -18,13 +18,14 @@ import numpy as np
 from . import _tracing, engine
 from .context import current_context
 
-__all__ = ["seed", "next_key", "next_keys"]
+__all__ = ["seed", "next_key", "next_keys", "host_generator"]
 
 class _Generator:
     def __init__(self):
         self.lock = threading.Lock()
         self.key = None
         self.counter = 0
+        self.host = None  # numpy generator of the host data plane
 
     def draw(self, n):
         """The seed key and the first of ``n`` fresh counters."""
@@ -57,6 +58,16 @@ def seed(seed_state, ctx="all"):
     key = jax.random.PRNGKey(int(seed_state) % (2**32))
     with _generator.lock:
         _generator.key, _generator.counter = key, 0
+        _generator.host = np.random.default_rng(int(seed_state) % (2**32))
+
+
+def host_generator():
+    """The numpy generator for random choices made on the host (data transforms on
+    host images, ``gluon.data.vision.transforms``); ``seed`` reseeds it too."""
+    with _generator.lock:
+        if _generator.host is None:
+            _generator.host = np.random.default_rng()
+        return _generator.host
 
 
 def next_key(concrete=False):

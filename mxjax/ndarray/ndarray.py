@@ -117,9 +117,14 @@ class NDArray:
         root = self._root
         if root is None:
             value = self._value
+<<<<<<< HEAD
             if type(value) is Pending and value.thread != _thread_id() and value.thread:
                 engine.read_elsewhere(value)
                 value = self._value
+=======
+            if type(value) is np.ndarray:  # still on the host (``host.py``): moved once
+                value = self._value = jax.device_put(value, self._ctx.jax_device)
+>>>>>>> dataplane
             return value
         if self._cache is None or self._cache[0] != root._version:
             steps = self._steps
@@ -135,6 +140,11 @@ class NDArray:
         if type(value) is Pending:
             return engine.materialize(value)
         return value
+
+    @property
+    def _peek(self):
+        """Like ``_lazy``, but a host value (``host.py``) stays on the host."""
+        return self._value if self._root is None else self._lazy
 
     def _set_data(self, value):
         """Rebind to ``value`` (already of this shape and dtype); a view writes its root."""
@@ -157,7 +167,7 @@ class NDArray:
     # ---- properties --------------------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self._lazy.shape)
+        return tuple(self._peek.shape)
 
     @property
     def ndim(self):
@@ -169,7 +179,7 @@ class NDArray:
 
     @property
     def dtype(self):
-        return np.dtype(self._lazy.dtype).type  # MXNet: the numpy type class
+        return np.dtype(self._peek.dtype).type  # MXNet: the numpy type class
 
     @property
     def context(self):
@@ -211,6 +221,8 @@ class NDArray:
 
     # ---- conversion --------------------------------------------------------------------
     def asnumpy(self):
+        if type(self._peek) is np.ndarray:
+            return np.array(self._value)
         try:
             return np.array(self._data)
         except jax.errors.TracerArrayConversionError:
@@ -268,7 +280,8 @@ class NDArray:
         return to_dlpack_for_write(self)
 
     def wait_to_read(self):
-        jax.block_until_ready(self._data)
+        if type(self._peek) is not np.ndarray:
+            jax.block_until_ready(self._data)
 
     def wait_to_write(self):
         self.wait_to_read()
@@ -303,7 +316,7 @@ class NDArray:
 
     # ---- printing ----------------------------------------------------------------------
     def __repr__(self):
-        value = self._lazy
+        value = self._peek
         if isinstance(value, jax.core.Tracer):  # hybridized: MXNet prints the Symbol here
             name = _tracing.name_of(value)
             return f"<Symbol {name + ' ' if name else ''}shape={tuple(value.shape)}>"
@@ -353,7 +366,10 @@ class NDArray:
         from .serialization import loads_array
         handle = state["handle"]
         value = None if handle is None else loads_array(bytes(handle), np_shape=None)
-        NDArray.__init__(self, None if value is None else jnp.asarray(value))
+        # Kept on the host until used (``host.py``), on JAX's default device as before: a
+        # DataLoader worker unpickling its dataset runs no JAX computation.
+        NDArray.__init__(self, None if value is None else np.asarray(value),
+                         None if value is None else context_of_device(jax.local_devices()[0]))
 
     # ---- shape ---------------------------------------------------------------------------
     def reshape(self, *shape, **kwargs):

@@ -17,16 +17,16 @@ import numpy as np
 from ..base import MXNetError
 from .spec import Required, register
 
-__all__ = ["resize_shape", "resize", "flip", "random_flip", "adjust_brightness",
-           "adjust_contrast", "adjust_saturation", "adjust_hue", "adjust_lighting",
-           "random_enhance", "random_color_jitter", "random_lighting"]
+__all__ = ["LUMA", "PCA_EIGEN", "resize_shape", "resize", "flip", "random_flip",
+           "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue",
+           "adjust_lighting", "random_enhance", "random_color_jitter", "random_lighting"]
 
 _COEF_BITS = 11                    # OpenCV's INTER_RESIZE_COEF_BITS
 _COEF_SCALE = 1 << _COEF_BITS
-_GRAY = (0.299, 0.587, 0.114)      # MXNet's (and OpenCV's) luma weights
-_EIG = np.array([[55.46 * -0.5675, 4.794 * 0.7192, 1.148 * 0.4009],
-                 [55.46 * -0.5808, 4.794 * -0.0045, 1.148 * -0.8140],
-                 [55.46 * -0.5836, 4.794 * -0.6948, 1.148 * 0.4203]], np.float32)
+LUMA = (0.299, 0.587, 0.114)       # MXNet's (and OpenCV's) luma weights
+PCA_EIGEN = np.array([[55.46 * -0.5675, 4.794 * 0.7192, 1.148 * 0.4009],
+                      [55.46 * -0.5808, 4.794 * -0.0045, 1.148 * -0.8140],
+                      [55.46 * -0.5836, 4.794 * -0.6948, 1.148 * 0.4203]], np.float32)
 
 
 def _saturate(val, dtype):
@@ -140,35 +140,35 @@ def _taps(src, dst, mode, columns, fixed):
     return index, weight.astype(np.float32)
 
 
-def _along(x, axis, index, weight, acc_dtype):
+def _along(xp, x, axis, index, weight, acc_dtype):
     """Weighted sum of the taps along ``axis``, accumulated left to right."""
     if weight is None:
-        return jnp.take(x, jnp.asarray(index[:, 0]), axis=axis)
+        return xp.take(x, xp.asarray(index[:, 0]), axis=axis)
     shape = [1] * x.ndim
     shape[axis] = -1
     total = None
     for k in range(index.shape[1]):
-        taken = jnp.take(x, jnp.asarray(index[:, k]), axis=axis).astype(acc_dtype)
-        term = taken * jnp.asarray(weight[:, k], acc_dtype).reshape(shape)
+        taken = xp.take(x, xp.asarray(index[:, k]), axis=axis).astype(acc_dtype)
+        term = taken * xp.asarray(weight[:, k], acc_dtype).reshape(shape)
         total = term if total is None else total + term
     return total
 
 
-def _fixed_vertical(rows, ax, index, beta, mode):
+def _fixed_vertical(xp, rows, ax, index, beta, mode):
     """OpenCV's vertical pass over the fixed-point rows of a uint8 image, with the exact
     arithmetic of its (SIMD and scalar) code for each method."""
-    taps = [jnp.take(rows, jnp.asarray(index[:, k]), axis=ax) for k in range(index.shape[1])]
+    taps = [xp.take(rows, xp.asarray(index[:, k]), axis=ax) for k in range(index.shape[1])]
     shape = [1] * rows.ndim
     shape[ax] = -1
 
     def b(k, dtype):
-        return jnp.asarray(beta[:, k], dtype).reshape(shape)
+        return xp.asarray(beta[:, k], dtype).reshape(shape)
 
     if mode in ("linear", "area_up"):
         # 16-bit arithmetic: (((s >> 4) * b) >> 16) per tap, summed, then a rounding >> 2
-        out = sum(((t >> 4) * b(k, jnp.int32)) >> 16 for k, t in enumerate(taps))
-        return jnp.clip((out + 2) >> 2, 0, 255).astype(jnp.uint8)
-    out = sum(t.astype(jnp.int64) * b(k, jnp.int64) for k, t in enumerate(taps))
+        out = sum(((t >> 4) * b(k, np.int32)) >> 16 for k, t in enumerate(taps))
+        return xp.clip((out + 2) >> 2, 0, 255).astype(np.uint8)
+    out = sum(t.astype(np.int64) * b(k, np.int64) for k, t in enumerate(taps))
     out = (out + (1 << (2 * _COEF_BITS - 1))) >> (2 * _COEF_BITS)
     if mode == "cubic":
         # The vector loop (8 elements a step, the row's tail left to the exact code above)
@@ -176,41 +176,54 @@ def _fixed_vertical(rows, ax, index, beta, mode):
         scale = np.float32(1.0 / (_COEF_SCALE * _COEF_SCALE))
         vec = None
         for k in reversed(range(len(taps))):
-            term = taps[k].astype(jnp.float32) * (b(k, jnp.float32) * scale)
+            term = taps[k].astype(np.float32) * (b(k, np.float32) * scale)
             vec = term if vec is None else term + vec
         width = rows.shape[-1] * rows.shape[-2]
         in_vector = np.arange(width).reshape(rows.shape[-2:]) < width // 8 * 8
-        out = jnp.where(jnp.asarray(in_vector), jnp.rint(vec).astype(jnp.int64), out)
-    return jnp.clip(out, 0, 255).astype(jnp.uint8)
+        out = xp.where(xp.asarray(in_vector), xp.rint(vec).astype(np.int64), out)
+    return xp.clip(out, 0, 255).astype(np.uint8)
 
 
-def _area_fast(x, fy, fx, axis_h):
+def _area_fast(xp, x, fy, fx, axis_h):
     """Integer-factor shrink: block means (OpenCV's resizeAreaFast)."""
     h, w = (x.shape[axis_h] // fy) * fy, (x.shape[axis_h + 1] // fx) * fx
-    x = jax.lax.slice_in_dim(jax.lax.slice_in_dim(x, 0, h, axis=axis_h), 0, w,
-                             axis=axis_h + 1)
+    x = x[(slice(None),) * axis_h + (slice(0, h), slice(0, w))]
     blocks = x.shape[:axis_h] + (h // fy, fy, w // fx, fx, x.shape[-1])
     axes = (axis_h + 1, axis_h + 3)
-    if x.dtype == jnp.uint8:
-        total = x.astype(jnp.int32).reshape(blocks).sum(axes)
+    if x.dtype == np.uint8:
+        total = x.astype(np.int32).reshape(blocks).sum(axes)
         if fy == fx == 2:
-            return ((total + 2) >> 2).astype(jnp.uint8)
-        mean = total.astype(jnp.float32) * np.float32(1.0 / (fx * fy))
-        return jnp.clip(jnp.rint(mean), 0, 255).astype(jnp.uint8)
-    acc = x.dtype if x.dtype == jnp.float64 else jnp.float32
-    return (x.astype(acc).reshape(blocks).sum(axes)
-            * np.array(1.0 / (fx * fy), acc)).astype(x.dtype)
+            return ((total + 2) >> 2).astype(np.uint8)
+        mean = total.astype(np.float32) * np.float32(1.0 / (fx * fy))
+        return xp.clip(xp.rint(mean), 0, 255).astype(np.uint8)
+    acc = x.dtype if x.dtype == np.float64 else np.float32
+    cells = x.astype(acc).reshape(blocks)
+    terms = [[xp.take(xp.take(cells, i, axis=axes[0]), j, axis=axes[1] - 1)
+              for j in range(fx)] for i in range(fy)]
+    if fx == fy == 2:  # OpenCV's 2x2 code: the four cells left to right, top to bottom
+        total = terms[0][0] + terms[0][1] + terms[1][0] + terms[1][1]
+    else:  # its general code: each row of a block, then the row sums top to bottom
+        total = _left_to_right([_left_to_right(row) for row in terms])
+    return (total * np.array(1.0 / (fx * fy), acc)).astype(x.dtype)
+
+
+def _left_to_right(terms):
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
 
 
 _MODES = {0: "nearest", 1: "linear", 2: "cubic", 3: "area", 4: "lanczos"}
 
 
-def resize(x, *, size, keep_ratio=False, interp=1):
-    """cv::resize of an (H, W, C) or (N, H, W, C) image; ``size`` is int or (w, h)."""
+def resize(x, *, size, keep_ratio=False, interp=1, xp=jnp):
+    """cv::resize of an (H, W, C) or (N, H, W, C) image; ``size`` is int or (w, h).
+    ``xp=numpy`` computes it with numpy, for an image on the host."""
     if x.ndim not in (3, 4):
         raise MXNetError(f"image resize: input must be (H, W, C) or (N, H, W, C), "
                          f"got shape {x.shape}")
-    if x.dtype not in (jnp.uint8, jnp.float32, jnp.float64):
+    if x.dtype not in (np.uint8, np.float32, np.float64):
         raise MXNetError(f"image resize: dtype {x.dtype} is not supported (OpenCV resizes "
                          "uint8, float32 and float64 images)")
     if interp not in _MODES:
@@ -224,20 +237,20 @@ def resize(x, *, size, keep_ratio=False, interp=1):
     sy, sx = src_h / dst_h, src_w / dst_w
     whole = sy == int(sy) and sx == int(sx)
     if whole and (interp == 3 or (interp == 1 and sy == sx == 2)):
-        return _area_fast(x, int(sy), int(sx), ax)
+        return _area_fast(xp, x, int(sy), int(sx), ax)
     mode = _MODES[interp]
     if mode == "area" and not (sy >= 1 and sx >= 1):
         mode = "area_up"
-    fixed = x.dtype == jnp.uint8 and mode not in ("nearest", "area")
+    fixed = x.dtype == np.uint8 and mode not in ("nearest", "area")
     taps_x = _taps(src_w, dst_w, mode, True, fixed)
     taps_y = _taps(src_h, dst_h, mode, False, fixed)
     if fixed:
-        rows = _along(x, ax + 1, *taps_x, jnp.int32)
-        return _fixed_vertical(rows, ax, *taps_y, mode)
-    acc = jnp.float64 if x.dtype == jnp.float64 else jnp.float32
-    out = _along(_along(x, ax + 1, *taps_x, acc), ax, *taps_y, acc)
-    if x.dtype == jnp.uint8 and mode == "area":
-        return jnp.clip(jnp.rint(out), 0, 255).astype(jnp.uint8)
+        rows = _along(xp, x, ax + 1, *taps_x, np.int32)
+        return _fixed_vertical(xp, rows, ax, *taps_y, mode)
+    acc = np.float64 if x.dtype == np.float64 else np.float32
+    out = _along(xp, _along(xp, x, ax + 1, *taps_x, acc), ax, *taps_y, acc)
+    if x.dtype == np.uint8 and mode == "area":
+        return xp.clip(xp.rint(out), 0, 255).astype(np.uint8)
     return out.astype(x.dtype)
 
 
@@ -255,7 +268,7 @@ def random_flip(x, key, *, axis):
 # ---- colour ------------------------------------------------------------------------------
 def _gray(x):
     f = x.astype(jnp.float32)
-    return f[..., 0] * _GRAY[0] + f[..., 1] * _GRAY[1] + f[..., 2] * _GRAY[2]
+    return f[..., 0] * LUMA[0] + f[..., 1] * LUMA[1] + f[..., 2] * LUMA[2]
 
 
 def adjust_brightness(x, alpha):
@@ -319,7 +332,7 @@ def adjust_lighting(x, alpha):
     """Add AlexNet's PCA colour noise ``eig @ alpha`` to each pixel."""
     if x.shape[-1] == 1:
         return x
-    pca = jnp.asarray(_EIG) @ jnp.asarray(alpha, jnp.float32)
+    pca = jnp.asarray(PCA_EIGEN) @ jnp.asarray(alpha, jnp.float32)
     return _saturate(x.astype(jnp.float32) + pca, x.dtype)
 
 

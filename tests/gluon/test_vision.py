@@ -26,7 +26,13 @@ from mxjax.gluon.data import vision
 from mxjax.gluon.data.vision import _image_ops as ops
 from mxjax.gluon.data.vision import transforms as T
 from mxjax.operator import image as image_ops
-from tests.reference.generate_data import COLOR, NPZ, TRANSFORMS, run_transform
+from tests.reference.generate_data import (
+    COLOR,
+    DTYPE_TRANSFORMS,
+    NPZ,
+    TRANSFORMS,
+    run_transform,
+)
 
 with np.load(NPZ) as _npz:
     G = {k: _npz[k] for k in _npz.files}
@@ -44,9 +50,12 @@ def assert_image_close(got, want):
 
 
 # ---- deterministic transforms: goldens ---------------------------------------------------
-@pytest.mark.parametrize("cid", sorted(TRANSFORMS))
+ALL_TRANSFORMS = {**TRANSFORMS, **DTYPE_TRANSFORMS}
+
+
+@pytest.mark.parametrize("cid", sorted(ALL_TRANSFORMS))
 def test_transform_matches_mxnet(cid):
-    _, _, name, kwargs = TRANSFORMS[cid]
+    _, _, name, kwargs = ALL_TRANSFORMS[cid]
     x = G[f"transform/{cid}:in"]
     assert_image_close(run_transform(mx, name, kwargs, x), G[f"transform/{cid}:out"])
 
@@ -201,7 +210,7 @@ def test_random_lighting_adds_per_channel_offset():
                                                               200, 6)])
     np.testing.assert_allclose(offsets, np.broadcast_to(offsets[:, :1], offsets.shape),
                                atol=1e-3)  # one offset per channel
-    expected_std = np.sqrt(((image_ops._EIG * 0.1) ** 2).sum(1))
+    expected_std = np.sqrt(((image_ops.PCA_EIGEN * 0.1) ** 2).sum(1))
     np.testing.assert_allclose(offsets[:, 0].std(0), expected_std, rtol=0.25)
 
 

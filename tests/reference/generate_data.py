@@ -6,8 +6,10 @@ tests/gluon/test_vision.py.
 ``goldens/data.npz`` holds:
 
 - ``transform/<id>:in`` and ``:out``: a deterministic ``vision.transforms`` block
-  (``TRANSFORMS``, run by ``run_transform`` with either library as ``mx``) on a seeded
-  image;
+  (``TRANSFORMS`` and ``DTYPE_TRANSFORMS``, run by ``run_transform`` with either
+  library as ``mx``) on a seeded image;
+- ``resizedcrop:in`` and ``:out``: ``RandomResizedCrop`` after ``random.seed`` (both
+  libraries draw the box with Python's ``random``), ``run_resized_crops``;
 - ``color/<id>:in`` and ``:out``: MXNet's random colour operators with
   ``min_factor == max_factor`` (so deterministic), and ``adjust_lighting``/flips;
 - ``png/<id>:bytes`` with ``:flag1`` / ``:flag0``: PNG files written here with every
@@ -72,12 +74,20 @@ TRANSFORMS.update({
                                                               std=[0.7, 0.3, 0.9])),
     "cast": ("rgb", "uint8", "Cast", dict(dtype="float64")),
 })
+# More dtypes, for the host (numpy) versions of the transforms; seeds from 1000 on.
+DTYPE_TRANSFORMS = {
+    "cast-float16": ("rgb", "float32", "Cast", dict(dtype="float16")),
+    "cast-int32": ("wide", "float32", "Cast", dict(dtype="int32")),
+    "totensor-float64": ("rgb", "float64", "ToTensor", {}),
+    "totensor-nhwc-gray": ("batch-gray", "uint8", "ToTensor", {}),
+}
 
 
 def make_image(kind, dtype, seed):
     """Seeded input for a transform case (uint8 values; float images are them / 3)."""
     rng = np.random.default_rng(seed)
-    shape = {"batch": (2, 6, 9, 3), "chw": (3, 4, 5), "nchw": (2, 3, 4, 5)}.get(
+    shape = {"batch": (2, 6, 9, 3), "batch-gray": (3, 5, 4, 1), "chw": (3, 4, 5),
+             "nchw": (2, 3, 4, 5)}.get(
         kind, IMAGES.get(kind))
     if kind in ("chw", "nchw"):
         return rng.uniform(0, 1, size=shape).astype(dtype)
@@ -90,6 +100,24 @@ def run_transform(mx, name, kwargs, x):
     block = getattr(mx.gluon.data.vision.transforms, name)(
         **{k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()})
     return block(mx.nd.array(x, dtype=x.dtype)).asnumpy()
+
+
+# ---- RandomResizedCrop: Python's ``random`` draws the box, in both libraries ----------
+RESIZED_CROP = dict(size=(7, 5), scale=(0.2, 1.0))
+RESIZED_CROP_SEEDS = range(6)
+
+
+def run_resized_crops(mx, x, wrap=None):
+    """``RandomResizedCrop(**RESIZED_CROP)`` of ``x`` after ``random.seed(s)`` for each
+    seed, stacked; ``wrap`` makes the input NDArray (default ``mx.nd.array``)."""
+    import random
+    outs = []
+    for seed in RESIZED_CROP_SEEDS:
+        random.seed(seed)
+        block = mx.gluon.data.vision.transforms.RandomResizedCrop(**RESIZED_CROP)
+        image = wrap(x) if wrap else mx.nd.array(x, dtype=x.dtype)
+        outs.append(block(image).asnumpy())
+    return np.stack(outs)
 
 
 # ---- colour operators with a fixed factor ------------------------------------------------
@@ -237,6 +265,13 @@ def main():
         x = make_image(img, dtype, seed=i)
         arrays[f"transform/{cid}:in"] = x
         arrays[f"transform/{cid}:out"] = run_transform(mx, name, kwargs, x)
+    for i, (cid, (img, dtype, name, kwargs)) in enumerate(sorted(DTYPE_TRANSFORMS.items())):
+        x = make_image(img, dtype, seed=1000 + i)
+        arrays[f"transform/{cid}:in"] = x
+        arrays[f"transform/{cid}:out"] = run_transform(mx, name, kwargs, x)
+    x = make_image("wide", "uint8", seed=2000)
+    arrays["resizedcrop:in"] = x
+    arrays["resizedcrop:out"] = run_resized_crops(mx, x)
     for i, (cid, (op, dtype, factor)) in enumerate(sorted(COLOR.items())):
         # flips: an even width, as MXNet leaves the middle column of an odd one unwritten
         kind = "gray" if cid.endswith("gray") else "wide" if op.startswith("flip") else "rgb"

@@ -36,18 +36,19 @@ import signal
 import sys
 import threading
 import warnings
+import weakref
 from contextlib import contextmanager
 
 import jax
 import numpy as np
 
-from ... import _alias, context
+from ... import _alias, context, engine
 from ... import ndarray as nd
 from ...base import MXNetError
-from ...ndarray import NDArray
-from . import _pickling
+from ...ndarray import NDArray, host
+from . import _pickling, _shm
 from . import sampler as _sampler
-from .dataset import SimpleDataset
+from .dataset import Dataset, SimpleDataset
 
 __all__ = ["DataLoader", "default_batchify_fn", "default_mp_batchify_fn"]
 
@@ -67,27 +68,83 @@ if _MAIN_FLAG in os.environ:
         sys.modules["__main__"].__spec__ = importlib.machinery.ModuleSpec(_target, None)
 
 
+def _host_stack(data):
+    """The numpy stack of NDArray samples whose values are all on the host and of one
+    dtype and shape (``mxjax.ndarray.host``), else ``None`` (``nd.stack`` then stacks
+    them, or raises MXNet's error)."""
+    values = [host.value(d) for d in data]
+    if any(v is None for v in values) or len({(v.dtype, v.shape) for v in values}) > 1:
+        return None
+    return np.stack(values)
+
+
 def default_batchify_fn(data):
-    """Stack a list of samples into a batch: NDArrays with ``nd.stack``, tuples field by
-    field (giving a *list* of batches, as MXNet does), anything else through numpy
-    (keeping its dtype: Python ints give int64, floats float64)."""
+    """Stack a list of samples into a batch: NDArrays as ``nd.stack`` would (with numpy,
+    then one transfer, when their values are on the host), tuples field by field (giving
+    a *list* of batches, as MXNet does), anything else through numpy (keeping its dtype:
+    Python ints give int64, floats float64)."""
     if isinstance(data[0], NDArray):
-        return nd.stack(*data)
+        stacked = _host_stack(data)
+        if stacked is None:
+            return nd.stack(*data)
+        return host.transfer(host.wrap(stacked, data[0].context))
     if isinstance(data[0], tuple):
         return [default_batchify_fn(list(field)) for field in zip(*data)]
     data = np.asarray(data)
-    return nd.array(data, dtype=data.dtype)
+    nd.dtype_np(data.dtype)  # MXNet's dtypes only
+    return host.transfer(host.wrap(data, context.current_context()))
 
 
 def default_mp_batchify_fn(data):
-    """``default_batchify_fn`` for workers: the same batch, stacked with numpy."""
+    """``default_batchify_fn`` for workers: the same batch, stacked with numpy and left
+    on the host (it travels to the main process as numpy)."""
     if isinstance(data[0], NDArray):
-        data = np.stack([d.asnumpy() for d in data])
+        stacked = _host_stack(data)
+        data = np.stack([d.asnumpy() for d in data]) if stacked is None else stacked
     elif isinstance(data[0], tuple):
         return [default_mp_batchify_fn(list(field)) for field in zip(*data)]
     else:
         data = np.asarray(data)
-    return nd.array(data, dtype=data.dtype, ctx=context.cpu())
+        nd.dtype_np(data.dtype)
+    return host.wrap(data, context.cpu())
+
+
+def _whole_batch(dataset, indices, batchify_fn):
+    """The batch made by the default batchify, computed on the whole batch in numpy where
+    the dataset can (``Dataset._host_batch``: rows of arrays, then a transform_first
+    with a batched numpy version); ``None`` elsewhere."""
+    if (batchify_fn not in (default_batchify_fn, default_mp_batchify_fn)
+            or not isinstance(dataset, Dataset) or not host.enabled()):
+        return None
+    got = dataset._host_batch(indices)
+    if got is None:
+        return None
+    fields, is_tuple = got
+    batch = []
+    for array, ctx in fields:
+        try:
+            nd.dtype_np(array.dtype)
+        except TypeError:
+            return None  # the samples' path raises MXNet's error
+        if batchify_fn is default_mp_batchify_fn:
+            batch.append(host.wrap(array, context.cpu()))
+        else:
+            batch.append(host.transfer(host.wrap(array, ctx or context.current_context())))
+    return batch if is_tuple else batch[0]
+
+
+def _make_batch(dataset, indices, batchify_fn):
+    batch = _whole_batch(dataset, indices, batchify_fn)
+    return batchify_fn([dataset[i] for i in indices]) if batch is None else batch
+
+
+def _transfer(data):
+    """Start the device transfer of every host-valued NDArray in a batch."""
+    if isinstance(data, NDArray):
+        return host.transfer(data)
+    if type(data) in (list, tuple):
+        return type(data)(_transfer(d) for d in data)
+    return data
 
 
 def _as_in_context(data, ctx):
@@ -99,7 +156,7 @@ def _as_in_context(data, ctx):
 
 
 # ---- worker processes ----------------------------------------------------------------
-_worker_dataset = _worker_batchify = _worker_error = None
+_worker_dataset = _worker_batchify = _worker_error = _worker_shm_dir = None
 
 
 def _rebuild_ndarray(array):
@@ -108,15 +165,24 @@ def _rebuild_ndarray(array):
     return NDArray(jax.device_put(array, ctx.jax_device), ctx)
 
 
+def _rebuild_shared(path, shape, dtype):
+    return _rebuild_ndarray(_shm.read(path, shape, dtype))
+
+
 def _reduce_ndarray(x):
-    return _rebuild_ndarray, (x.asnumpy(),)
+    value = host.value(x)
+    value = x.asnumpy() if value is None else value
+    if _worker_shm_dir is not None and value.nbytes >= _shm.MIN_BYTES:
+        return _rebuild_shared, _shm.write(value, _worker_shm_dir)
+    return _rebuild_ndarray, (value,)
 
 
-def _worker_initializer(payload):
+def _worker_initializer(payload, shm_dir=None):
     """Runs first in each worker: CPU-only JAX, then the dataset and batchify function
     (pickled once). A failure is reported with the first batch: a worker that died here
     would only be restarted, again and again."""
-    global _worker_dataset, _worker_batchify, _worker_error
+    global _worker_dataset, _worker_batchify, _worker_error, _worker_shm_dir
+    _worker_shm_dir = shm_dir
     os.environ["JAX_PLATFORMS"] = "cpu"
     jax.config.update("jax_platforms", "cpu")
     try:
@@ -130,7 +196,7 @@ def _worker_fn(samples, batchify_fn=None, dataset=None):
     if _worker_error is not None:
         raise MXNetError(f"DataLoader worker could not rebuild the dataset ({_worker_error}); "
                          "pass thread_pool=True to build batches in threads instead")
-    batch = (batchify_fn or _worker_batchify)([_worker_dataset[i] for i in samples])
+    batch = _make_batch(_worker_dataset, samples, batchify_fn or _worker_batchify)
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = copyreg.dispatch_table.copy()
@@ -140,7 +206,7 @@ def _worker_fn(samples, batchify_fn=None, dataset=None):
 
 
 def _thread_worker_fn(samples, batchify_fn, dataset):
-    return batchify_fn([dataset[i] for i in samples])
+    return _make_batch(dataset, samples, batchify_fn)
 
 
 @contextmanager
@@ -192,8 +258,9 @@ def _process_context():
 
 
 def _make_pool(num_workers, dataset, batchify_fn, thread_pool):
-    """``(pool, uses_threads)``: worker processes, or threads when asked or when the
-    dataset or batchify_fn cannot be pickled."""
+    """``(pool, uses_threads, shm_dir)``: worker processes (sending large arrays through
+    ``shm_dir``, see ``_shm.py``), or threads when asked or when the dataset or
+    batchify_fn cannot be pickled."""
     if not thread_pool:
         try:
             payload = _pickling.dumps((dataset, batchify_fn))
@@ -205,11 +272,12 @@ def _make_pool(num_workers, dataset, batchify_fn, thread_pool):
                 "or classes of a module or of the script (not local functions or lambdas "
                 "inside other modules) to use processes.", stacklevel=3)
         else:
+            shm_dir = _shm.make_dir()
             with _worker_environment():
                 pool = _process_context().Pool(
-                    num_workers, initializer=_worker_initializer, initargs=(payload,))
-            return pool, False
-    return multiprocessing.pool.ThreadPool(num_workers), True
+                    num_workers, initializer=_worker_initializer, initargs=(payload, shm_dir))
+            return pool, False, shm_dir
+    return multiprocessing.pool.ThreadPool(num_workers), True, None
 
 
 class _Failed:
@@ -255,7 +323,7 @@ class _MultiWorkerIter:
         # Runs in the pool's result thread as soon as a batch is done: the batch becomes
         # NDArrays there, off the consumer's thread.
         try:
-            batch = pickle.loads(result) if self._dataset is None else result
+            batch = pickle.loads(result) if self._dataset is None else _transfer(result)
             if self._pin_ctx is not None:
                 batch = _as_in_context(batch, self._pin_ctx)
         except Exception as e:  # handed to the consumer by __next__
@@ -357,11 +425,13 @@ class DataLoader:
         if batchify_fn is None:
             batchify_fn = default_mp_batchify_fn if num_workers > 0 else default_batchify_fn
         self._batchify_fn = batchify_fn
-        self._worker_pool = None
+        self._worker_pool = self._shm_dir = None
         self._thread_pool = thread_pool
         if self._num_workers > 0:
-            self._worker_pool, self._thread_pool = _make_pool(
+            self._worker_pool, self._thread_pool, self._shm_dir = _make_pool(
                 self._num_workers, dataset, batchify_fn, thread_pool)
+            if self._shm_dir is not None:  # also at exit, should the loader outlive it
+                weakref.finalize(self, _shm.remove_dir, self._shm_dir)
         self.auto_reload = auto_reload
         self._iter = None
         if auto_reload:
@@ -377,9 +447,12 @@ class DataLoader:
 
     def _same_process_iter(self):
         for indices in self._batch_sampler:
-            batch = self._batchify_fn([self._dataset[i] for i in indices])
-            if self._pin_memory:
-                batch = _as_in_context(batch, context.cpu_pinned(self._pin_device_id))
+            # Data preparation never joins the captured training step (mxjax.engine):
+            # operators a transform calls run at once, outside its graph.
+            with engine.suspended():
+                batch = _make_batch(self._dataset, indices, self._batchify_fn)
+                if self._pin_memory:
+                    batch = _as_in_context(batch, context.cpu_pinned(self._pin_device_id))
             yield batch
 
     def _prefetch_iter(self):

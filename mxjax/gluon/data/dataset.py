@@ -6,7 +6,7 @@ import jax
 import numpy as np
 
 from ... import recordio
-from ...ndarray import NDArray
+from ...ndarray import NDArray, host
 
 __all__ = ["Dataset", "SimpleDataset", "ArrayDataset", "RecordFileDataset"]
 
@@ -16,14 +16,43 @@ def _take_row(values, index):
     return values[index]
 
 
+def _rows(data):
+    """What ``_sample`` reads ``data`` through: a numpy copy of an NDArray of rows."""
+    if isinstance(data, NDArray) and data.ndim > 1:
+        return host.HostCopy(data)
+    return data
+
+
+def _field_batch(rows, indices):
+    """Rows ``indices`` of a field (as ``_rows`` gives it) stacked as the default batchify
+    would stack its samples, in numpy: ``(array, context or None)``, or ``None``."""
+    if type(rows) is host.HostCopy:
+        return rows.get()[indices], rows.array.context
+    if type(rows) is np.ndarray and rows.dtype.kind in "biuf":
+        return rows[indices], None
+    return None
+
+
+def _fields_batch(fields, indices):
+    batch = [_field_batch(rows, indices) for rows in fields]
+    return None if any(b is None for b in batch) else batch
+
+
 def _sample(data, idx):
-    """``data[idx]``; for an NDArray and an int, one compiled gather with the index as an
-    argument (an NDArray view compiles once per distinct index)."""
-    if isinstance(data, NDArray) and isinstance(idx, (int, np.integer)):
-        n = data.shape[0]
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of bounds for axis 0 with size {n}")
-        return NDArray(_take_row(data._data, idx), data._ctx)
+    """``data[idx]`` (``data`` as ``_rows`` gives it). A row of an NDArray is an NDArray
+    whose value stays on the host (``mxjax.ndarray.host``) until it is used on a device;
+    a 1-D NDArray gives one compiled gather with the index as an argument (an NDArray
+    view would compile once per distinct index)."""
+    if isinstance(idx, (int, np.integer)):
+        if type(data) is host.HostCopy:
+            return host.wrap(data.get()[idx], data.array.context)
+        if isinstance(data, NDArray):
+            n = data.shape[0]
+            if not -n <= idx < n:
+                raise IndexError(f"index {idx} is out of bounds for axis 0 with size {n}")
+            return NDArray(_take_row(data._data, idx), data._ctx)
+    if type(data) is host.HostCopy:
+        return data.array[idx]
     return data[idx]
 
 
@@ -38,6 +67,13 @@ class Dataset:
 
     def __len__(self):
         raise NotImplementedError
+
+    def _host_batch(self, indices):
+        """The samples at ``indices`` as the default batchify would stack them, computed
+        on whole batches in numpy (``DataLoader``'s fast path): ``(fields, is_tuple)``
+        with one ``(array, context or None)`` per field, or ``None`` where this dataset
+        cannot tell without building each sample."""
+        return None
 
     def filter(self, fn):
         """A dataset of the samples for which ``fn(sample)`` is true (scanned now)."""
@@ -92,12 +128,17 @@ class SimpleDataset(Dataset):
 
     def __init__(self, data):
         self._data = data
+        self._rows = _rows(data)
 
     def __len__(self):
         return len(self._data)
 
     def __getitem__(self, idx):
-        return _sample(self._data, idx)
+        return _sample(self._rows, idx)
+
+    def _host_batch(self, indices):
+        batch = _fields_batch([self._rows], indices)
+        return None if batch is None else (batch, False)
 
 
 class _LazyTransformDataset(Dataset):
@@ -111,6 +152,20 @@ class _LazyTransformDataset(Dataset):
     def __getitem__(self, idx):
         item = self._data[idx]
         return self._fn(*item) if isinstance(item, tuple) else self._fn(item)
+
+    def _host_batch(self, indices):
+        # A transform_first whose transform has a batched numpy version (ToTensor,
+        # Normalize, Cast and their Compose): one call for the whole batch.
+        batch_fn = getattr(getattr(self._fn, "_fn", None), "_host_batch", None)
+        if type(self._fn) is not _TransformFirstClosure or batch_fn is None \
+                or not isinstance(self._data, Dataset):
+            return None
+        inner = self._data._host_batch(indices)
+        if inner is None:
+            return None
+        (first, ctx), *rest = inner[0]
+        first = batch_fn(first)
+        return None if first is None else ([(first, ctx), *rest], inner[1])
 
 
 class _TransformFirstClosure:
@@ -155,11 +210,16 @@ class ArrayDataset(Dataset):
             if isinstance(data, NDArray) and data.ndim == 1:
                 data = data.asnumpy()
             self._data.append(data)
+        self._rows = [_rows(data) for data in self._data]
 
     def __getitem__(self, idx):
-        if len(self._data) == 1:
-            return _sample(self._data[0], idx)
-        return tuple(_sample(data, idx) for data in self._data)
+        if len(self._rows) == 1:
+            return _sample(self._rows[0], idx)
+        return tuple([_sample(rows, idx) for rows in self._rows])
+
+    def _host_batch(self, indices):
+        batch = _fields_batch(self._rows, indices)
+        return None if batch is None else (batch, len(batch) > 1)
 
     def __len__(self):
         return self._length
@@ -203,18 +263,30 @@ class _DownloadedDataset(Dataset):
         self._transform = transform
         self._data = None
         self._label = None
+        self._rows_of = self._rows = None
         self._root = os.path.expanduser(root)
         os.makedirs(self._root, exist_ok=True)
         self._get_data()
 
     def __getitem__(self, idx):
-        data = _sample(self._data, idx)
+        data = _sample(self._host_rows(), idx)
         if self._transform is not None:
             return self._transform(data, self._label[idx])
         return data, self._label[idx]
 
     def __len__(self):
         return len(self._label)
+
+    def _host_rows(self):
+        if self._rows_of is not self._data:  # _data is set by _get_data
+            self._rows_of, self._rows = self._data, _rows(self._data)
+        return self._rows
+
+    def _host_batch(self, indices):
+        if self._transform is not None:
+            return None
+        batch = _fields_batch([self._host_rows(), self._label], indices)
+        return None if batch is None else (batch, True)
 
     def _get_data(self):
         raise NotImplementedError

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from .... import _image_codec, recordio
-from .... import ndarray as nd
+from ....ndarray import host
 from .. import dataset
 
 __all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageRecordDataset",
@@ -86,7 +86,7 @@ class MNIST(dataset._DownloadedDataset):
         label = _read_idx(label_file).astype(np.int32)
         data = _read_idx(data_file)
         data = data.reshape(len(label), data.shape[1], data.shape[2], 1)
-        self._data = nd.array(data, dtype=data.dtype)
+        self._data = host.wrap(np.ascontiguousarray(data))  # moved only when used
         self._label = label
 
 
@@ -166,7 +166,7 @@ class CIFAR10(dataset._DownloadedDataset):
         base = self._locate(names)
         data, label = zip(*(self._read_batch(os.path.join(base, n)) for n in names))
         data = np.concatenate(data)
-        self._data = nd.array(data, dtype=data.dtype)
+        self._data = host.wrap(np.ascontiguousarray(data))  # moved only when used
         self._label = np.concatenate(label)
 
 
@@ -213,7 +213,7 @@ class ImageRecordDataset(dataset.RecordFileDataset):
 
     def __getitem__(self, idx):
         header, img = recordio.unpack(super().__getitem__(idx))
-        img = nd.array(_image_codec.decode(img, self._flag), dtype="uint8")
+        img = host.wrap(np.asarray(_image_codec.decode(img, self._flag), np.uint8))
         if self._transform is not None:
             return self._transform(img, header.label)
         return img, header.label
@@ -272,7 +272,7 @@ class ImageFolderDataset(dataset.Dataset):
 
     def __getitem__(self, idx):
         filename, label = self.items[idx]
-        img = nd.array(_image_codec.read(filename, self._flag), dtype="uint8")
+        img = host.wrap(np.asarray(_image_codec.read(filename, self._flag), np.uint8))
         if self._transform is not None:
             return self._transform(img, label)
         return img, label

@@ -117,14 +117,12 @@ class NDArray:
         root = self._root
         if root is None:
             value = self._value
-<<<<<<< HEAD
-            if type(value) is Pending and value.thread != _thread_id() and value.thread:
-                engine.read_elsewhere(value)
-                value = self._value
-=======
-            if type(value) is np.ndarray:  # still on the host (``host.py``): moved once
+            if type(value) is Pending:
+                if value.thread != _thread_id() and value.thread:
+                    engine.read_elsewhere(value)
+                    value = self._value
+            elif type(value) is np.ndarray:  # still on the host (``host.py``): moved once
                 value = self._value = jax.device_put(value, self._ctx.jax_device)
->>>>>>> dataplane
             return value
         if self._cache is None or self._cache[0] != root._version:
             steps = self._steps

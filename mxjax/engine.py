@@ -36,9 +36,13 @@ from .base import MXNetError
 __all__ = ["Pending", "capture", "set_capture", "is_capturing", "compile_stats",
            "reset_compile_stats", "call", "run_compiled", "apply", "step", "begin_step",
            "materialize", "flush", "wait_all", "set_bulk_size", "bulk", "bind", "rebound",
-           "share", "read_elsewhere", "SHARED", "note_traced", "note_signature"]
+           "share", "read_elsewhere", "SHARED", "note_traced", "note_signature",
+           "note_read"]
 
 _MAX_NODES = 20000             # a graph this long runs even if nothing asks for a value
+_LOOP_MIN_OPS = 16             # eager operators between two reads that make a loop body worth
+                               # compiling once it repeats (fewer: dispatch beats a compile)
+_LOOP_MEMORY = 64              # eager runs remembered, to notice one repeating
 _RECOMPILE_WARNING_AFTER = 4   # distinct input shapes for one graph structure
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -105,6 +109,8 @@ class _State(threading.local):
         self.scope = False
         self.graph = None
         self.bulk_size = 0
+        self.eager_keys = []  # operators run eagerly since the last read of a value
+        self.segments = collections.OrderedDict()  # hashes of eager runs seen (bounded)
 
 
 _state = _State()
@@ -243,6 +249,29 @@ def step(ctx):
             _state.graph = None
     if graph.fns:
         _run(graph, None)
+
+
+def note_read():
+    """A value is read on the host (``asnumpy`` and everything built on it). Operators
+    that ran eagerly since the previous read, outside ``record()``, are one run of the
+    user's code -- an evaluation loop's body, say. When the same run (the same operators,
+    attributes and order) comes again and is long enough that one compiled program beats
+    dispatching its operators one by one, capture starts: the next run is one program,
+    and capture stays on while reads keep finding it compiled."""
+    keys = _state.eager_keys
+    if not keys:
+        return
+    _state.eager_keys = []
+    if len(keys) < _LOOP_MIN_OPS or not _state.enabled or _tracing.active():
+        return
+    run = hash(tuple(keys))
+    segments = _state.segments
+    if run in segments:
+        _state.scope = True
+        return
+    segments[run] = True
+    if len(segments) > _LOOP_MEMORY:
+        segments.popitem(last=False)
 
 
 def begin_step():
@@ -434,6 +463,7 @@ def call(fn, key, args, ctx=None, compiled=None):
               for a in args]
     if any(isinstance(v, jax.core.Tracer) for v in values):
         return fn(*values)
+    _state.eager_keys.append(key)
     jitted = compiled or _eager_fns.get(key)
     if jitted is None:
         jitted = _eager_fns[key] = jax.jit(fn)
@@ -566,6 +596,7 @@ def _run_locked(graph, forced_by):
     alive = [p for p in (w() for w in reversed(graph.outputs)) if p is not None]
     selection = tuple(p.ref for p in alive)
     donated, copied = ((), ()) if graph.may_fail else _donatable(graph, alive)
+    compiles = _stats.compiles
     runner = _runner(graph, selection, donated)
     _stats.runs += 1
     _stats.nodes += len(graph.fns)
@@ -573,7 +604,9 @@ def _run_locked(graph, forced_by):
         _stats.step_runs += 1
     else:
         _stats.forced[forced_by] += 1
-        if not graph.training:
+        # Outside training, capture goes on only while it keeps finding programs compiled
+        # (a loop); a new program ends it, and ``note_read`` starts it again on a repeat.
+        if not graph.training and _stats.compiles != compiles:
             _state.scope = False
     ext = graph.ext
     # A step whose run can still fail is waited for, and donates nothing it could not

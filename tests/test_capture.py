@@ -706,3 +706,38 @@ def test_hybridized_block_is_one_node_of_the_step():
     assert counts[False][0] >= 5, counts    # three FullyConnected, two Activation
     # the rest of the step (loss, backward, update) is the same in both
     assert counts[False][1] - counts[True][1] == counts[False][0] - counts[True][0], counts
+
+
+# ---- 7. evaluation loops outside record() ---------------------------------------------------
+def _accuracy(net, batches):
+    correct = 0.0
+    for x, y in batches:
+        correct += (net(x).argmax(axis=1) == y.astype("float32")).sum().asscalar()
+    return correct
+
+
+def test_a_repeating_evaluation_loop_is_captured_and_gives_the_eager_numbers():
+    net = nn.Sequential()
+    for _ in range(12):
+        net.add(nn.Dense(6, in_units=6, activation="relu"))
+    net.initialize(mx.init.Xavier())
+    rs = np.random.RandomState(3)
+    batches = [(mx.nd.array(rs.rand(4, 6)), mx.nd.array(rs.randint(0, 6, 4))) for _ in range(6)]
+    with mx.engine.capture(False):
+        expected = _accuracy(net, batches)
+    before = _stats()
+    assert _accuracy(net, batches) == expected
+    after = _stats()
+    # the first batches run op by op; once the body repeats, one program per batch
+    assert after["forced_total"] - before["forced_total"] >= 3
+    assert after["compiles"] - before["compiles"] <= 2
+
+
+def test_a_short_repeated_expression_stays_op_by_op():
+    with mx.engine.capture(False):  # whatever an earlier test left capturing ends
+        x = mx.nd.ones((3,))
+    before = _stats()
+    for _ in range(5):
+        (x * 2 + 1).asnumpy()
+    assert not mx.engine.is_capturing()
+    assert _stats()["runs"] == before["runs"]

@@ -14,8 +14,9 @@ from mxjax.base import MXNetError
 
 
 def _net_and_trainer():
+    mx.random.seed(11)
     net = gluon.nn.HybridSequential()
-    net.add(gluon.nn.Dense(5, in_units=4, activation="relu"), gluon.nn.Dense(3, in_units=5))
+    net.add(gluon.nn.Dense(5, in_units=4, activation="tanh"), gluon.nn.Dense(3, in_units=5))
     net.initialize(mx.init.Xavier())
     trainer = gluon.Trainer(net.collect_params(), "adam", {"learning_rate": 0.1})
     return net, trainer

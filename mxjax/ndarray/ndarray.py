@@ -219,6 +219,7 @@ class NDArray:
 
     # ---- conversion --------------------------------------------------------------------
     def asnumpy(self):
+        engine.note_read()
         if type(self._peek) is np.ndarray:
             return np.array(self._value)
         try:

@@ -1,5 +1,5 @@
 """A small ResNet (D2L 7.6 style): residual blocks with an optional 1x1 convolution,
-hybridized, SGD with momentum, accuracy every epoch."""
+hybridized, Adam, accuracy every epoch."""
 
 import mxnet as mx
 import numpy as np
@@ -40,17 +40,16 @@ net.add(nn.GlobalAvgPool2D(), nn.Dense(10))
 net.initialize(init.Xavier())
 net.hybridize()
 
-(train_x, train_y), (test_x, test_y) = fashion_like(1000, 300)
+(train_x, train_y), (test_x, test_y) = fashion_like(1500, 300)
 train_iter = gluon.data.DataLoader(
     gluon.data.ArrayDataset(nd.array(train_x, dtype='uint8'), train_y)
-    .transform_first(transforms.ToTensor()), batch_size=64, shuffle=True)
+    .transform_first(transforms.ToTensor()), batch_size=32, shuffle=True)
 test_iter = gluon.data.DataLoader(
     gluon.data.ArrayDataset(nd.array(test_x, dtype='uint8'), test_y)
-    .transform_first(transforms.ToTensor()), batch_size=64)
+    .transform_first(transforms.ToTensor()), batch_size=32)
 
 loss = gluon.loss.SoftmaxCrossEntropyLoss()
-trainer = gluon.Trainer(net.collect_params(), 'sgd',
-                        {'learning_rate': 0.05, 'momentum': 0.9, 'wd': 1e-4})
+trainer = gluon.Trainer(net.collect_params(), 'adam', {'learning_rate': 0.002})
 
 
 def evaluate_accuracy(data_iter, net):

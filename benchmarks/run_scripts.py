@@ -5,8 +5,8 @@ under mxjax, in one run.
 
 Run it with the mxjax virtual environment's python; ``--ref-python`` is a python that has
 mxnet==1.9.1 (``make refvenv``). Each script is the same file for both frameworks
-(``import mxnet as mx``); the mxjax runs go through ``python -m mxjax run``, which makes
-``import mxnet`` resolve to mxjax.
+(``import mxnet as mx``); the mxjax runs go through mxjax's ``mxjax run`` entry point
+(as ``python -m mxjax run``), which makes ``import mxnet`` resolve to mxjax.
 
 Per script the table gives the wall time from process start to the script's last line of
 output (import, data, compilation and training included; interpreter teardown not), as
@@ -17,9 +17,11 @@ the median over ``--repeats``:
   temporary directory);
 - ``warm``: mxjax run again right after, with the same cache directory;
 
-then the ratios to MXNet, and the final number each script prints (``RESULT name=value``)
-under both frameworks, so that one can see they computed comparable things. Agreement is
-reported, not asserted: the frameworks draw different random numbers.
+then the ratios to MXNet, the seconds XLA spent compiling in each mxjax run (from
+``mx.engine.compile_stats()``, written to stderr at exit), and the final number each
+script prints (``RESULT name=value``) under both frameworks, so that one can see they
+computed comparable things. Agreement is reported, not asserted: the frameworks draw
+different random numbers.
 
 Runs are interleaved: every repeat runs each script under all three settings, MXNet first
 on even repeats and last on odd ones, so that a change in the machine's load spreads over
@@ -27,6 +29,7 @@ all settings.
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -41,7 +44,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS_DIR = os.path.join(HERE, "scripts")
 REPO = os.path.dirname(HERE)
 RESULT_LINE = re.compile(r"^RESULT (\w+)=(\S+)\s*$")
+STATS_LINE = re.compile(r"^MXJAX_COMPILE_STATS (\{.*\})$", re.M)
 SETTINGS = ("mxnet", "cold", "warm")
+# ``python -m mxjax run SCRIPT``, plus mxjax's compile statistics on stderr at exit.
+MXJAX_RUN = """
+import atexit, json, sys
+import mxjax
+from mxjax.__main__ import main
+def report():
+    s = mxjax.engine.compile_stats()
+    keys = ("compile_seconds", "trace_seconds", "cache_load_seconds")
+    sys.stderr.write("MXJAX_COMPILE_STATS " + json.dumps({k: s[k] for k in keys}) + "\\n")
+atexit.register(report)
+main(["run", *sys.argv[1:]])
+"""
 
 
 def find_scripts(only):
@@ -53,7 +69,8 @@ def find_scripts(only):
 
 
 def run_once(argv, env, timeout):
-    """Run one script; returns (seconds to its last line of output, RESULT value, error)."""
+    """Run one script; returns (seconds to its last line of output, RESULT value, error,
+    XLA compile seconds or None)."""
     with tempfile.TemporaryFile(mode="w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=SCRIPTS_DIR, env=env, stdout=subprocess.PIPE,
@@ -68,12 +85,15 @@ def run_once(argv, env, timeout):
                 result = (match.group(1), match.group(2))
         proc.wait()
         killer.cancel()
-        if proc.returncode != 0 or result is None:
-            err.seek(0)
-            tail = err.read().strip().splitlines()[-3:]
-            why = f"exit {proc.returncode}" if proc.returncode else "no RESULT line"
-            return None, None, f"{why}: {' | '.join(tail)}"
-    return last_output - start, result, None
+        err.seek(0)
+        stderr = err.read()
+    stats = STATS_LINE.search(stderr)
+    compile_seconds = json.loads(stats.group(1))["compile_seconds"] if stats else None
+    if proc.returncode != 0 or result is None:
+        tail = STATS_LINE.sub("", stderr).strip().splitlines()[-3:]
+        why = f"exit {proc.returncode}" if proc.returncode else "no RESULT line"
+        return None, None, f"{why}: {' | '.join(tail)}", compile_seconds
+    return last_output - start, result, None, compile_seconds
 
 
 def base_env():
@@ -90,7 +110,7 @@ def run_script(name, repeat, args):
     """All three settings of one script for one repeat, in the interleaved order."""
     env = base_env()
     mxnet_argv = [args.ref_python, name]
-    mxjax_argv = [sys.executable, "-m", "mxjax", "run", name]
+    mxjax_argv = [sys.executable, "-c", MXJAX_RUN, name]
     cache = tempfile.mkdtemp(prefix="mxjax-xla-")
     jax_env = dict(env, MXJAX_CACHE_DIR=cache)
     plan = [("mxnet", mxnet_argv, env), ("cold", mxjax_argv, jax_env),
@@ -101,7 +121,7 @@ def run_script(name, repeat, args):
     try:
         for setting, argv, run_env in plan:
             out[setting] = run_once(argv, run_env, args.timeout)
-            seconds, _, error = out[setting]
+            seconds, _, error, _ = out[setting]
             shown = f"{seconds:.1f}s" if error is None else f"FAILED ({error})"
             print(f"  [{repeat + 1}/{args.repeats}] {name:<28} {setting:<6} {shown}", flush=True)
     finally:
@@ -133,8 +153,9 @@ def describe_agreement(ref, ours):
 
 
 def print_table(names, runs):
-    print(f"\n{'script':<26}{'MXNet s':>9}{'cold s':>9}{'warm s':>9}{'cold/MX':>9}"
-          f"{'warm/MX':>9}  {'final number (MXNet | mxjax)'}")
+    print(f"\n{'script':<24}{'MXNet s':>8}{'cold s':>8}{'warm s':>8}{'cold/MX':>8}"
+          f"{'warm/MX':>8}{'XLA compile s':>15}  final number (MXNet | mxjax)")
+    print(f"{'':<64}{'cold | warm':>15}")
     totals = {s: 0.0 for s in SETTINGS}
     complete = True
     for name in names:
@@ -148,13 +169,15 @@ def print_table(names, runs):
         metric = "-"
         if results["mxnet"] and results["cold"]:
             metric = describe_agreement(results["mxnet"], results["cold"])
-        print(f"{name[:-3]:<26}{fmt_seconds(med['mxnet']):>9}{fmt_seconds(med['cold']):>9}"
-              f"{fmt_seconds(med['warm']):>9}{fmt_ratio(med['cold'], med['mxnet']):>9}"
-              f"{fmt_ratio(med['warm'], med['mxnet']):>9}  {metric}")
+        compile_s = [median_or_none([r[s][3] for r in runs[name]]) for s in ("cold", "warm")]
+        compiled = " | ".join("-" if c is None else f"{c:.1f}" for c in compile_s)
+        print(f"{name[3:-3]:<24}{fmt_seconds(med['mxnet']):>8}{fmt_seconds(med['cold']):>8}"
+              f"{fmt_seconds(med['warm']):>8}{fmt_ratio(med['cold'], med['mxnet']):>8}"
+              f"{fmt_ratio(med['warm'], med['mxnet']):>8}{compiled:>15}  {metric}")
     label = "total" if complete else "total (ok rows)"
-    print(f"{label:<26}{totals['mxnet']:>9.1f}{totals['cold']:>9.1f}{totals['warm']:>9.1f}"
-          f"{fmt_ratio(totals['cold'], totals['mxnet']):>9}"
-          f"{fmt_ratio(totals['warm'], totals['mxnet']):>9}")
+    print(f"{label:<24}{totals['mxnet']:>8.1f}{totals['cold']:>8.1f}{totals['warm']:>8.1f}"
+          f"{fmt_ratio(totals['cold'], totals['mxnet']):>8}"
+          f"{fmt_ratio(totals['warm'], totals['mxnet']):>8}")
     for name in names:
         for s in SETTINGS:
             errors = {r[s][2] for r in runs[name] if r[s][2]}

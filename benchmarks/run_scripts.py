@@ -17,8 +17,9 @@ the median over ``--repeats``:
   temporary directory);
 - ``warm``: mxjax run again right after, with the same cache directory;
 
-then the ratios to MXNet, the seconds XLA spent compiling in each mxjax run (from
-``mx.engine.compile_stats()``, written to stderr at exit), and the final number each
+then the ratios to MXNet, the compile seconds of each mxjax run (``compile_seconds`` of
+``mx.engine.compile_stats()``, written to stderr at exit: lowering to MLIR plus XLA's
+compile; a warm cache saves only the second), and the final number each
 script prints (``RESULT name=value``) under both frameworks, so that one can see they
 computed comparable things. Agreement is reported, not asserted: the frameworks draw
 different random numbers.
@@ -154,7 +155,7 @@ def describe_agreement(ref, ours):
 
 def print_table(names, runs):
     print(f"\n{'script':<24}{'MXNet s':>8}{'cold s':>8}{'warm s':>8}{'cold/MX':>8}"
-          f"{'warm/MX':>8}{'XLA compile s':>15}  final number (MXNet | mxjax)")
+          f"{'warm/MX':>8}{'compile s':>15}  final number (MXNet | mxjax)")
     print(f"{'':<64}{'cold | warm':>15}")
     totals = {s: 0.0 for s in SETTINGS}
     complete = True

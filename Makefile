@@ -7,7 +7,7 @@ REFVENV ?= .refvenv
 REFPY := $(REFVENV)/bin/python
 PYTEST_WORKERS ?= 2
 
-.PHONY: venv demo test test-slow lint bench goldens refvenv conformance clean
+.PHONY: venv demo test test-slow lint bench bench-scripts goldens refvenv conformance clean
 
 venv: $(VENV)/.installed
 
@@ -38,6 +38,12 @@ bench: venv
 	$(PY) benchmarks/eager_ops.py
 	$(PY) benchmarks/training.py
 	$(PY) benchmarks/dataloader.py
+
+# Whole scripts (benchmarks/scripts/) under MXNet 1.9.1 and under mxjax with a cold and a
+# warm compilation cache: make bench-scripts [REPEATS=3] [ONLY=03,07]
+bench-scripts: venv refvenv
+	$(PY) benchmarks/run_scripts.py --ref-python $(REFPY) --repeats $(or $(REPEATS),1) \
+		$(if $(ONLY),--only $(ONLY))
 
 # MXNet 1.9.1's own unit tests against mxjax (not part of `make test`: needs MXNet's source).
 # MXNET_GIT=<git dir of apache/mxnet> make conformance [FILES=ndarray,gluon]

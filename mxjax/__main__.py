@@ -5,6 +5,7 @@ Runs an unmodified MXNet script with ``import mxnet`` resolving to mxjax.
 """
 
 import argparse
+import os
 import runpy
 import sys
 
@@ -25,6 +26,8 @@ def main(argv=None):
     ns = parser.parse_args(argv)
     install()
     sys.argv = [ns.script, *ns.args]
+    # As ``python script.py``: the script's folder comes first, for modules beside it.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(ns.script)))
     runpy.run_path(ns.script, run_name="__main__")
 
 

@@ -183,11 +183,14 @@ def test_mxjax_run_resolves_import_mxnet(tmp_path):
         import mxnet as mx
         from mxnet import nd, autograd
         import mxnet.ndarray
-        print(mx.__name__, nd.ones((2,)).sum().asscalar(), sys.argv[1:])
+        import helper_beside_the_script  # as python script.py: the script's folder first
+        print(mx.__name__, nd.ones((2,)).sum().asscalar(), sys.argv[1:],
+              helper_beside_the_script.VALUE)
     """))
+    (tmp_path / "helper_beside_the_script.py").write_text("VALUE = 7\n")
     out = subprocess.run([sys.executable, "-m", "mxjax", "run", str(script), "a"],
-                         capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "mxjax 2.0 ['a']"
+                         capture_output=True, text=True, check=True, cwd="/")
+    assert out.stdout.strip() == "mxjax 2.0 ['a'] 7"
 
 
 TIER1 = """Activation BatchNorm BlockGrad Convolution Deconvolution Dropout Embedding Flatten

@@ -1,14 +1,14 @@
 """Convolution and pooling written for XLA:CPU: the formulations that run faster there.
 
-On channel-first data XLA:CPU's convolution is slow for few input channels per group, and
-its gradient for grouped convolutions is very slow (60-250 ms where a product formulation
-takes 8-12). Its max-pool gradient (select-and-scatter) is slow too. On this backend:
+On channel-first data XLA:CPU's convolution is slow for few input channels, and its
+gradient for grouped convolutions is very slow (60-250 ms where a product formulation
+takes 8-25). Its max-pool gradient (select-and-scatter) is slow too. On this backend:
 
-- a convolution with one input channel, or with groups, is a sum over the kernel offsets
-  of channel-last products: a strided slice of the padded input times the weight at that
-  offset (``shifted``);
-- one with a few input channels (``C * prod(kernel) <= IM2COL_MAX_WIDTH``) is one product
-  of the stacked windows (``im2col``) with the weight;
+- a convolution with groups is a sum over the kernel offsets of channel-last products: a
+  strided slice of the padded input times the weight at that offset (``shifted``);
+- a 1x1 one, or one with a few input channels and a column matrix that stays small
+  (``IM2COL_MAX_WIDTH``, ``IM2COL_MAX_BYTES``), is one product of the stacked windows
+  (``im2col``) with the weight;
 - others keep XLA's convolution, which measured faster for them;
 - their gradients come from autodiff: slices transpose to pads, products to products;
 - pooling over non-overlapping windows (stride == kernel, or one window along an axis)
@@ -23,6 +23,7 @@ benchmarks/cpu_kernels.py measures each choice.
 
 import functools
 import itertools
+import os
 
 import jax
 import jax.numpy as jnp
@@ -31,21 +32,32 @@ from jax import lax
 
 # More kernel offsets than this unrolls into too many products to compile quickly.
 MAX_KERNEL_OFFSETS = 49
-IM2COL_MAX_WIDTH = 32
+# im2col: a column matrix (positions, C * prod(kernel)) up to this wide and this big
+IM2COL_MAX_WIDTH = 160
+IM2COL_MAX_BYTES = 8 << 20
+# MXJAX_CPU_KERNELS=0 keeps XLA's convolution and reduce_window on CPU too (to compare).
+ENABLED = os.environ.get("MXJAX_CPU_KERNELS", "1") != "0"
 
 
 def on_cpu(cpu, default, *args):
     """``cpu(*args)`` in a program lowered for XLA:CPU, ``default(*args)`` elsewhere."""
+    if not ENABLED:
+        return default(*args)
     return lax.platform_dependent(*args, cpu=cpu, default=default)
 
 
-def conv_formulation(dtype, channels, kernel, groups):
-    """"shifted", "im2col" or "native": what XLA:CPU runs fastest for this convolution."""
+def conv_formulation(dtype, channels, kernel, groups, positions):
+    """"shifted", "im2col" or "native": what XLA:CPU ran fastest for this convolution
+    (``positions``: batch size times output positions; benchmarks/cpu_kernels.py)."""
     if not jnp.issubdtype(dtype, jnp.floating) or np.prod(kernel) > MAX_KERNEL_OFFSETS:
         return "native"
-    if groups > 1 or channels == 1:
+    if groups > 1:
         return "shifted"
-    return "im2col" if channels * np.prod(kernel) <= IM2COL_MAX_WIDTH else "native"
+    width = channels * int(np.prod(kernel))
+    if width == channels or (width <= IM2COL_MAX_WIDTH and
+                             positions * width * jnp.dtype(dtype).itemsize <= IM2COL_MAX_BYTES):
+        return "im2col"
+    return "native"
 
 
 def conv_general(data, weight, **kw):
@@ -54,8 +66,10 @@ def conv_general(data, weight, **kw):
     native = functools.partial(lax.conv_general_dilated, **kw)
     lhs_spec, rhs_spec, _ = kw["dimension_numbers"]
     kernel = [n for n, axis in zip(weight.shape, rhs_spec) if axis not in "OI"]
+    out = jax.eval_shape(native, data, weight).shape
+    positions = int(np.prod(out)) // out[lhs_spec.index("C")]
     form = conv_formulation(data.dtype, data.shape[lhs_spec.index("C")], kernel,
-                            kw["feature_group_count"])
+                            kw["feature_group_count"], positions)
     if form == "native":
         return native(data, weight)
     return on_cpu(functools.partial(conv, im2col=form == "im2col", **kw), native, data, weight)

@@ -1,0 +1,212 @@
+"""XLA:CPU convolution and pooling formulations (mxjax/operator/cpu_kernels.py), per layer
+and in a whole LeNet training step.
+
+    python benchmarks/cpu_kernels.py [--repeat 20] [--steps 30] [--no-layers] [--no-step]
+
+Layers: forward, and forward plus backward (output and both gradients in one program), of
+LeNet's and a small ResNet block's convolutions and poolings, float32, channel-first, in
+each formulation: XLA's native convolution / reduce_window, shifted products, im2col,
+reshape-and-reduce pooling; "chosen" is what mxjax runs on CPU. Each time is the median of
+``--repeat`` calls after 3 warm-up calls, in process CPU time (all threads): on a machine
+shared with other work it varies far less than wall time.
+
+Step: W2 of benchmarks/training.py (LeNet: Conv2D(6, 5), MaxPool2D(2), Conv2D(16, 5),
+MaxPool2D(2), Dense 120-84-10; batch 64, Adam, softmax cross-entropy), Gluon hybridized,
+median wall and CPU time of ``--steps`` steps after 3 warm-up steps, each setting in its
+own process: mxjax
+with the CPU kernels, mxjax with MXJAX_CPU_KERNELS=0 (XLA's native kernels), and MXNet
+1.9.1 when its environment (.refvenv, or $MXNET_PYTHON) is there.
+"""
+
+import argparse
+import functools
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+# name: (data shape, num_filter, kernel, stride, pad)
+CONVS = {
+    "LeNet conv1 1->6 5x5": ((64, 1, 28, 28), 6, (5, 5), (1, 1), (0, 0)),
+    "LeNet conv2 6->16 5x5": ((64, 6, 12, 12), 16, (5, 5), (1, 1), (0, 0)),
+    "LeNet-3x3 conv1 1->32": ((64, 1, 28, 28), 32, (3, 3), (1, 1), (0, 0)),
+    "LeNet-3x3 conv2 32->64": ((64, 32, 13, 13), 64, (3, 3), (1, 1), (0, 0)),
+    "ResNet stem 3->64 3x3": ((32, 3, 32, 32), 64, (3, 3), (1, 1), (1, 1)),
+    "ResNet 64->64 3x3": ((32, 64, 16, 16), 64, (3, 3), (1, 1), (1, 1)),
+    "ResNet 64->128 3x3 s2": ((32, 64, 16, 16), 128, (3, 3), (2, 2), (1, 1)),
+    "ResNet 64->128 1x1 s2": ((32, 64, 16, 16), 128, (1, 1), (2, 2), (0, 0)),
+    "depthwise 64 3x3": ((32, 64, 16, 16), 64, (3, 3), (1, 1), (1, 1)),
+}
+# name: (data shape, kernel == stride)
+POOLS = {
+    "LeNet pool1 max 2x2": ((64, 6, 24, 24), (2, 2)),
+    "LeNet pool2 max 2x2": ((64, 16, 8, 8), (2, 2)),
+    "LeNet-3x3 pool max 2x2": ((64, 32, 26, 26), (2, 2)),
+}
+
+
+def _median(fn, args, repeat):
+    import jax
+    import numpy as np
+
+    for _ in range(3):
+        jax.block_until_ready(fn(*args))
+    times = []
+    for _ in range(repeat):
+        t0 = time.process_time()
+        jax.block_until_ready(fn(*args))
+        times.append(time.process_time() - t0)
+    return float(np.median(times))
+
+
+def _fwd_bwd(fn):
+    import jax
+
+    def run(*args):
+        y, vjp = jax.vjp(fn, *args)
+        return y, vjp(y)
+    return jax.jit(run)
+
+
+def layers(repeat):
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    from jax import lax
+
+    from mxjax.operator import cpu_kernels
+
+    rs = np.random.RandomState(0)
+    print(f"\nLayers (jax {jax.__version__}, {jax.devices()[0].platform}): ms, median of {repeat} "
+          "after 3 warm-up calls; fwd / fwd+bwd")
+    print(f"{'layer':<26}{'native':>14}{'shifted':>14}{'im2col':>14}  chosen")
+    for name, (shape, nf, kernel, stride, pad) in CONVS.items():
+        groups = shape[1] if name.startswith("depthwise") else 1
+        x = jnp.asarray(rs.randn(*shape), jnp.float32)
+        w = jnp.asarray(rs.randn(nf, shape[1] // groups, *kernel), jnp.float32)
+        kw = dict(window_strides=stride, padding=[(p, p) for p in pad], lhs_dilation=(1, 1),
+                  rhs_dilation=(1, 1), dimension_numbers=("NCHW", "OIHW", "NCHW"),
+                  feature_group_count=groups, preferred_element_type=None)
+        forms = {"native": functools.partial(lax.conv_general_dilated, **kw),
+                 "shifted": functools.partial(cpu_kernels.conv, **kw)}
+        if groups == 1:
+            forms["im2col"] = functools.partial(cpu_kernels.conv, im2col=True, **kw)
+        cells = []
+        for label in ("native", "shifted", "im2col"):
+            if label not in forms:
+                cells.append("-")
+                continue
+            fwd = _median(jax.jit(forms[label]), (x, w), repeat)
+            both = _median(_fwd_bwd(forms[label]), (x, w), repeat)
+            cells.append(f"{fwd * 1e3:.1f}/{both * 1e3:.1f}")
+        out = jax.eval_shape(forms["native"], x, w).shape
+        chosen = cpu_kernels.conv_formulation(x.dtype, shape[1], kernel, groups,
+                                              out[0] * out[2] * out[3])
+        print(f"{name:<26}" + "".join(f"{c:>14}" for c in cells) + f"  {chosen}", flush=True)
+    print(f"{'pooling':<26}{'reduce_window':>14}{'reshape':>14}")
+    for name, (shape, kernel) in POOLS.items():
+        x = jnp.asarray(rs.randn(*shape), jnp.float32)
+        outs = [n // k for n, k in zip(shape[2:], kernel)]
+        win = (1, 1, *kernel)
+        forms = [functools.partial(lax.reduce_window, init_value=-np.inf, computation=lax.max,
+                                   window_dimensions=win, window_strides=win, padding="VALID"),
+                 functools.partial(cpu_kernels.window_reduce, axes=(2, 3), kernel=kernel,
+                                   outs=outs, reduce="max")]
+        cells = [f"{_median(jax.jit(f), (x,), repeat) * 1e3:.1f}/"
+                 f"{_median(_fwd_bwd(f), (x,), repeat) * 1e3:.1f}" for f in forms]
+        print(f"{name:<26}" + "".join(f"{c:>14}" for c in cells) + "  reshape", flush=True)
+
+
+def step(backend, steps):
+    """Median (wall, CPU) seconds of a hybridized LeNet training step (in this process)."""
+    import numpy as np
+
+    if backend == "mxnet":
+        import mxnet as mx
+    else:
+        import mxjax as mx
+    from_gluon = mx.gluon
+    nn = from_gluon.nn
+    net = nn.HybridSequential()
+    net.add(nn.Conv2D(6, 5, activation="relu"), nn.MaxPool2D(2),
+            nn.Conv2D(16, 5, activation="relu"), nn.MaxPool2D(2),
+            nn.Dense(120, activation="relu"), nn.Dense(84, activation="relu"), nn.Dense(10))
+    net.initialize(mx.init.Xavier())
+    net.hybridize()
+    rs = np.random.RandomState(0)
+    x = mx.nd.array(rs.rand(64, 1, 28, 28))
+    y = mx.nd.array(rs.randint(0, 10, 64))
+    loss_fn = from_gluon.loss.SoftmaxCrossEntropyLoss()
+    trainer = from_gluon.Trainer(net.collect_params(), "adam", {"learning_rate": 1e-3})
+    params = list(net.collect_params().values())
+
+    def one():
+        with mx.autograd.record():
+            loss = loss_fn(net(x), y)
+        loss.backward()
+        trainer.step(64)
+        params[0].data().wait_to_read()
+
+    for _ in range(3):
+        one()
+    wall, cpu = [], []
+    for _ in range(steps):
+        t0, c0 = time.perf_counter(), time.process_time()
+        one()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return float(np.median(wall)), float(np.median(cpu))
+
+
+def _mxnet_python():
+    path = os.environ.get("MXNET_PYTHON") or ROOT / ".refvenv" / "bin" / "python"
+    for candidate in (Path(path), Path("/work/main/.refvenv/bin/python")):
+        if candidate.exists():
+            return str(candidate)
+    return None
+
+
+def steps(n):
+    runs = [("mxjax, CPU kernels", sys.executable, "mxjax", {"MXJAX_CPU_KERNELS": "1"}),
+            ("mxjax, XLA native", sys.executable, "mxjax", {"MXJAX_CPU_KERNELS": "0"})]
+    mxnet = _mxnet_python()
+    if mxnet:
+        runs.append(("MXNet 1.9.1", mxnet, "mxnet", {}))
+    print(f"\nLeNet step (W2: batch 64, Adam, hybridized): median of {n} steps after 3 warm-up "
+          "steps, each in its own process")
+    for label, python, backend, env in runs:
+        out = subprocess.run([python, __file__, "--only-step", backend, "--steps", str(n)],
+                             env=dict(os.environ, **env), capture_output=True, text=True,
+                             cwd=ROOT, check=False)
+        if out.returncode:
+            print(f"{label:<22} failed: {out.stderr.strip().splitlines()[-1:]}")
+            continue
+        wall, cpu = map(float, out.stdout.split()[-2:])
+        print(f"{label:<22}{wall * 1e3:>10.2f} ms wall{cpu * 1e3:>10.2f} ms CPU", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--no-layers", action="store_true")
+    parser.add_argument("--no-step", action="store_true")
+    parser.add_argument("--only-step", choices=("mxjax", "mxnet"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.only_step:
+        print(*step(args.only_step, args.steps))
+        return
+    print(f"{os.cpu_count()} CPUs; layer times are process CPU time (all threads), which a "
+          "shared machine disturbs less than wall time")
+    if not args.no_layers:
+        layers(args.repeat)
+    if not args.no_step:
+        steps(args.steps)
+
+
+if __name__ == "__main__":
+    main()

@@ -10,10 +10,11 @@ reshape-and-reduce pooling; "chosen" is what mxjax runs on CPU. Each time is the
 ``--repeat`` calls after 3 warm-up calls, in process CPU time (all threads): on a machine
 shared with other work it varies far less than wall time.
 
-Step: W2 of benchmarks/training.py (LeNet: Conv2D(6, 5), MaxPool2D(2), Conv2D(16, 5),
-MaxPool2D(2), Dense 120-84-10; batch 64, Adam, softmax cross-entropy), Gluon hybridized,
+Steps: W2 of benchmarks/training.py (LeNet: Conv2D(6, 5), MaxPool2D(2), Conv2D(16, 5),
+MaxPool2D(2), Dense 120-84-10) and LeNet-3x3 (Conv2D(32, 3), MaxPool2D(2), Conv2D(64, 3),
+MaxPool2D(2), Dense 128-10); batch 64, Adam, softmax cross-entropy, Gluon hybridized,
 median wall and CPU time of ``--steps`` steps after 3 warm-up steps, each setting in its
-own process: mxjax
+own process (and the first step's wall time, compiles included): mxjax
 with the CPU kernels, mxjax with MXJAX_CPU_KERNELS=0 (XLA's native kernels), and MXNet
 1.9.1 when its environment (.refvenv, or $MXNET_PYTHON) is there.
 """
@@ -121,8 +122,17 @@ def layers(repeat):
         print(f"{name:<26}" + "".join(f"{c:>14}" for c in cells) + "  reshape", flush=True)
 
 
-def step(backend, steps):
-    """Median (wall, CPU) seconds of a hybridized LeNet training step (in this process)."""
+NETS = {  # name: layers, as (kind, argument)
+    "LeNet (W2)": [("conv", 6, 5), ("pool",), ("conv", 16, 5), ("pool",), ("dense", 120),
+                   ("dense", 84), ("dense", 10)],
+    "LeNet-3x3": [("conv", 32, 3), ("pool",), ("conv", 64, 3), ("pool",), ("dense", 128),
+                  ("dense", 10)],
+}
+
+
+def step(backend, name, steps):
+    """Median wall and CPU seconds of a hybridized LeNet training step, and the first step's
+    wall seconds (compiles included), in this process."""
     import numpy as np
 
     if backend == "mxnet":
@@ -132,9 +142,10 @@ def step(backend, steps):
     from_gluon = mx.gluon
     nn = from_gluon.nn
     net = nn.HybridSequential()
-    net.add(nn.Conv2D(6, 5, activation="relu"), nn.MaxPool2D(2),
-            nn.Conv2D(16, 5, activation="relu"), nn.MaxPool2D(2),
-            nn.Dense(120, activation="relu"), nn.Dense(84, activation="relu"), nn.Dense(10))
+    for kind, *arg in NETS[name]:
+        net.add(nn.Conv2D(*arg, activation="relu") if kind == "conv" else
+                nn.MaxPool2D(2) if kind == "pool" else
+                nn.Dense(*arg, activation="relu" if arg[0] != 10 else None))
     net.initialize(mx.init.Xavier())
     net.hybridize()
     rs = np.random.RandomState(0)
@@ -151,7 +162,10 @@ def step(backend, steps):
         trainer.step(64)
         params[0].data().wait_to_read()
 
-    for _ in range(3):
+    t0 = time.perf_counter()
+    one()
+    first = time.perf_counter() - t0
+    for _ in range(2):
         one()
     wall, cpu = [], []
     for _ in range(steps):
@@ -159,7 +173,7 @@ def step(backend, steps):
         one()
         wall.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-    return float(np.median(wall)), float(np.median(cpu))
+    return float(np.median(wall)), float(np.median(cpu)), first
 
 
 def _mxnet_python():
@@ -176,17 +190,24 @@ def steps(n):
     mxnet = _mxnet_python()
     if mxnet:
         runs.append(("MXNet 1.9.1", mxnet, "mxnet", {}))
-    print(f"\nLeNet step (W2: batch 64, Adam, hybridized): median of {n} steps after 3 warm-up "
-          "steps, each in its own process")
-    for label, python, backend, env in runs:
-        out = subprocess.run([python, __file__, "--only-step", backend, "--steps", str(n)],
-                             env=dict(os.environ, **env), capture_output=True, text=True,
-                             cwd=ROOT, check=False)
-        if out.returncode:
-            print(f"{label:<22} failed: {out.stderr.strip().splitlines()[-1:]}")
-            continue
-        wall, cpu = map(float, out.stdout.split()[-2:])
-        print(f"{label:<22}{wall * 1e3:>10.2f} ms wall{cpu * 1e3:>10.2f} ms CPU", flush=True)
+    for net in NETS:
+        print(f"\n{net} step (batch 64, Adam, hybridized): median of {n} steps after 3 "
+              "warm-up steps, each setting in its own process")
+        for label, python, backend, env in runs:
+            _run_step(label, python, backend, env, net, n)
+
+
+def _run_step(label, python, backend, env, net, n):
+    out = subprocess.run([python, __file__, "--only-step", backend, "--net", net,
+                          "--steps", str(n)],
+                         env=dict(os.environ, **env), capture_output=True, text=True,
+                         cwd=ROOT, check=False)
+    if out.returncode:
+        print(f"{label:<22} failed: {out.stderr.strip().splitlines()[-1:]}")
+        return
+    wall, cpu, first = map(float, out.stdout.split()[-3:])
+    print(f"{label:<22}{wall * 1e3:>10.2f} ms wall{cpu * 1e3:>10.2f} ms CPU"
+          f"{first:>10.2f} s first step", flush=True)
 
 
 def main():
@@ -196,9 +217,10 @@ def main():
     parser.add_argument("--no-layers", action="store_true")
     parser.add_argument("--no-step", action="store_true")
     parser.add_argument("--only-step", choices=("mxjax", "mxnet"), help=argparse.SUPPRESS)
+    parser.add_argument("--net", choices=tuple(NETS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only_step:
-        print(*step(args.only_step, args.steps))
+        print(*step(args.only_step, args.net, args.steps))
         return
     print(f"{os.cpu_count()} CPUs; layer times are process CPU time (all threads), which a "
           "shared machine disturbs less than wall time")

@@ -5,7 +5,8 @@ and in a whole LeNet training step.
 
 Layers: forward, and forward plus backward (output and both gradients in one program), of
 LeNet's and a small ResNet block's convolutions and poolings, float32, channel-first, in
-each formulation: XLA's native convolution / reduce_window, shifted products, im2col,
+each formulation (Deconvolution: the convolution it runs over the stride-dilated input):
+XLA's native convolution / reduce_window, shifted products, im2col,
 reshape-and-reduce pooling; "chosen" is what mxjax runs on CPU. Each time is the median of
 ``--repeat`` calls after 3 warm-up calls, in process CPU time (all threads): on a machine
 shared with other work it varies far less than wall time.
@@ -41,6 +42,8 @@ CONVS = {
     "ResNet 64->128 3x3 s2": ((32, 64, 16, 16), 128, (3, 3), (2, 2), (1, 1)),
     "ResNet 64->128 1x1 s2": ((32, 64, 16, 16), 128, (1, 1), (2, 2), (0, 0)),
     "depthwise 64 3x3": ((32, 64, 16, 16), 64, (3, 3), (1, 1), (1, 1)),
+    "deconv 64->32 4x4 s2": ((32, 64, 8, 8), 32, (4, 4), (2, 2), (1, 1)),
+    "deconv 4->1 4x4 s2": ((64, 4, 14, 14), 1, (4, 4), (2, 2), (1, 1)),
 }
 # name: (data shape, kernel == stride)
 POOLS = {
@@ -92,6 +95,9 @@ def layers(repeat):
         kw = dict(window_strides=stride, padding=[(p, p) for p in pad], lhs_dilation=(1, 1),
                   rhs_dilation=(1, 1), dimension_numbers=("NCHW", "OIHW", "NCHW"),
                   feature_group_count=groups, preferred_element_type=None)
+        if name.startswith("deconv"):  # as Deconvolution runs it: over the dilated input
+            kw.update(window_strides=(1, 1), lhs_dilation=stride,
+                      padding=[(k - 1 - p, k - 1 - p) for k, p in zip(kernel, pad)])
         forms = {"native": functools.partial(lax.conv_general_dilated, **kw),
                  "shifted": functools.partial(cpu_kernels.conv, **kw)}
         if groups == 1:
@@ -106,7 +112,7 @@ def layers(repeat):
             cells.append(f"{fwd * 1e3:.1f}/{both * 1e3:.1f}")
         out = jax.eval_shape(forms["native"], x, w).shape
         chosen = cpu_kernels.conv_formulation(x.dtype, shape[1], kernel, groups,
-                                              out[0] * out[2] * out[3])
+                                              out[0] * out[2] * out[3], out[1])
         print(f"{name:<26}" + "".join(f"{c:>14}" for c in cells) + f"  {chosen}", flush=True)
     print(f"{'pooling':<26}{'reduce_window':>14}{'reshape':>14}")
     for name, (shape, kernel) in POOLS.items():

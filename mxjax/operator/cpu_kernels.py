@@ -6,9 +6,9 @@ takes 8-25). Its max-pool gradient (select-and-scatter) is slow too. On this bac
 
 - a convolution with groups is a sum over the kernel offsets of channel-last products: a
   strided slice of the padded input times the weight at that offset (``shifted``);
-- a 1x1 one, or one with a few input channels and a column matrix that stays small
-  (``IM2COL_MAX_WIDTH``, ``IM2COL_MAX_BYTES``), is one product of the stacked windows
-  (``im2col``) with the weight;
+- a 1x1 one, or one with few input and output channels and a column matrix that stays
+  small (``IM2COL_MAX_*``), is one product of the stacked windows (``im2col``) with the
+  weight;
 - others keep XLA's convolution, which measured faster for them;
 - their gradients come from autodiff: slices transpose to pads, products to products;
 - pooling over non-overlapping windows (stride == kernel, or one window along an axis)
@@ -32,9 +32,11 @@ from jax import lax
 
 # More kernel offsets than this unrolls into too many products to compile quickly.
 MAX_KERNEL_OFFSETS = 49
-# im2col: a column matrix (positions, C * prod(kernel)) up to this wide and this big
+# im2col: a column matrix (positions, C * prod(kernel)) up to this wide and this big, and
+# up to this many output channels (XLA's convolution catches up with more)
 IM2COL_MAX_WIDTH = 160
 IM2COL_MAX_BYTES = 8 << 20
+IM2COL_MAX_FILTERS = 32
 # MXJAX_CPU_KERNELS=0 keeps XLA's convolution and reduce_window on CPU too (to compare).
 ENABLED = os.environ.get("MXJAX_CPU_KERNELS", "1") != "0"
 
@@ -46,15 +48,16 @@ def on_cpu(cpu, default, *args):
     return lax.platform_dependent(*args, cpu=cpu, default=default)
 
 
-def conv_formulation(dtype, channels, kernel, groups, positions):
+def conv_formulation(dtype, channels, kernel, groups, positions, filters):
     """"shifted", "im2col" or "native": what XLA:CPU ran fastest for this convolution
-    (``positions``: batch size times output positions; benchmarks/cpu_kernels.py)."""
+    (``positions``: batch size times output positions, ``filters``: output channels;
+    benchmarks/cpu_kernels.py)."""
     if not jnp.issubdtype(dtype, jnp.floating) or np.prod(kernel) > MAX_KERNEL_OFFSETS:
         return "native"
     if groups > 1:
         return "shifted"
     width = channels * int(np.prod(kernel))
-    if width == channels or (width <= IM2COL_MAX_WIDTH and
+    if width == channels or (width <= IM2COL_MAX_WIDTH and filters <= IM2COL_MAX_FILTERS and
                              positions * width * jnp.dtype(dtype).itemsize <= IM2COL_MAX_BYTES):
         return "im2col"
     return "native"
@@ -69,7 +72,7 @@ def conv_general(data, weight, **kw):
     out = jax.eval_shape(native, data, weight).shape
     positions = int(np.prod(out)) // out[lhs_spec.index("C")]
     form = conv_formulation(data.dtype, data.shape[lhs_spec.index("C")], kernel,
-                            kw["feature_group_count"], positions)
+                            kw["feature_group_count"], positions, out[lhs_spec.index("C")])
     if form == "native":
         return native(data, weight)
     return on_cpu(functools.partial(conv, im2col=form == "im2col", **kw), native, data, weight)

@@ -179,13 +179,14 @@ def test_cpu_programs_avoid_native_convolution_and_select_and_scatter():
 
     text = jax.jit(jax.grad(step, (0, 1))).lower(x, w).compile().as_text()
     assert "convolution(" not in text and "select-and-scatter" not in text
-    # (dtype, channels, kernel, groups, batch * output positions)
-    assert cpu_kernels.conv_formulation(jnp.float32, 64, (3, 3), 1, 8192) == "native"
-    assert cpu_kernels.conv_formulation(jnp.float32, 64, (1, 1), 1, 8192) == "im2col"
-    assert cpu_kernels.conv_formulation(jnp.float32, 6, (5, 5), 1, 4096) == "im2col"
-    assert cpu_kernels.conv_formulation(jnp.float32, 16, (3, 3), 1, 50176) == "native"
-    assert cpu_kernels.conv_formulation(jnp.float32, 4, (3, 3), 4, 8192) == "shifted"
-    assert cpu_kernels.conv_formulation(jnp.int32, 1, (3, 3), 1, 10) == "native"
+    # (dtype, channels, kernel, groups, batch * output positions, filters)
+    assert cpu_kernels.conv_formulation(jnp.float32, 64, (3, 3), 1, 8192, 64) == "native"
+    assert cpu_kernels.conv_formulation(jnp.float32, 64, (1, 1), 1, 8192, 128) == "im2col"
+    assert cpu_kernels.conv_formulation(jnp.float32, 6, (5, 5), 1, 4096, 16) == "im2col"
+    assert cpu_kernels.conv_formulation(jnp.float32, 3, (3, 3), 1, 32768, 64) == "native"
+    assert cpu_kernels.conv_formulation(jnp.float32, 16, (3, 3), 1, 50176, 32) == "native"
+    assert cpu_kernels.conv_formulation(jnp.float32, 4, (3, 3), 4, 8192, 4) == "shifted"
+    assert cpu_kernels.conv_formulation(jnp.int32, 1, (3, 3), 1, 10, 1) == "native"
 
 
 def test_max_pool_forward_mode_gradient_picks_first_maximum():

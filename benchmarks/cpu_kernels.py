@@ -3,13 +3,14 @@ and in a whole LeNet training step.
 
     python benchmarks/cpu_kernels.py [--repeat 20] [--steps 30] [--no-layers] [--no-step]
 
-Layers: forward, and forward plus backward (output and both gradients in one program), of
-LeNet's and a small ResNet block's convolutions and poolings, float32, channel-first, in
-each formulation (Deconvolution: the convolution it runs over the stride-dilated input):
-XLA's native convolution / reduce_window, shifted products, im2col,
-reshape-and-reduce pooling; "chosen" is what mxjax runs on CPU. Each time is the median of
-``--repeat`` calls after 3 warm-up calls, in process CPU time (all threads): on a machine
-shared with other work it varies far less than wall time.
+Layers: forward, and forward plus backward (output and both gradients in one program),
+of LeNet's and a small ResNet block's convolutions and poolings, float32, channel-first,
+in each formulation (Deconvolution: the convolution it runs over the stride-dilated
+input): XLA's native convolution / reduce_window, shifted products, im2col, reshape-and-
+reduce pooling or the maximum of strided slices (overlapping windows); "chosen" is what
+mxjax runs on CPU. Each time is the median of ``--repeat`` calls after 3 warm-up calls,
+in process CPU time (all threads): on a machine shared with other work it varies far
+less than wall time.
 
 Steps: W2 of benchmarks/training.py (LeNet: Conv2D(6, 5), MaxPool2D(2), Conv2D(16, 5),
 MaxPool2D(2), Dense 120-84-10) and LeNet-3x3 (Conv2D(32, 3), MaxPool2D(2), Conv2D(64, 3),
@@ -45,11 +46,12 @@ CONVS = {
     "deconv 64->32 4x4 s2": ((32, 64, 8, 8), 32, (4, 4), (2, 2), (1, 1)),
     "deconv 4->1 4x4 s2": ((64, 4, 14, 14), 1, (4, 4), (2, 2), (1, 1)),
 }
-# name: (data shape, kernel == stride)
+# name: (data shape, kernel, stride), no padding
 POOLS = {
-    "LeNet pool1 max 2x2": ((64, 6, 24, 24), (2, 2)),
-    "LeNet pool2 max 2x2": ((64, 16, 8, 8), (2, 2)),
-    "LeNet-3x3 pool max 2x2": ((64, 32, 26, 26), (2, 2)),
+    "LeNet pool1 max 2x2": ((64, 6, 24, 24), (2, 2), (2, 2)),
+    "LeNet pool2 max 2x2": ((64, 16, 8, 8), (2, 2), (2, 2)),
+    "LeNet-3x3 pool max 2x2": ((64, 32, 26, 26), (2, 2), (2, 2)),
+    "ResNet pool max 3x3 s2": ((32, 64, 32, 32), (3, 3), (2, 2)),
 }
 
 
@@ -114,18 +116,22 @@ def layers(repeat):
         chosen = cpu_kernels.conv_formulation(x.dtype, shape[1], kernel, groups,
                                               out[0] * out[2] * out[3], out[1])
         print(f"{name:<26}" + "".join(f"{c:>14}" for c in cells) + f"  {chosen}", flush=True)
-    print(f"{'pooling':<26}{'reduce_window':>14}{'reshape':>14}")
-    for name, (shape, kernel) in POOLS.items():
+    print(f"{'max pooling':<26}{'reduce_window':>14}{'new':>14}")
+    for name, (shape, kernel, stride) in POOLS.items():
         x = jnp.asarray(rs.randn(*shape), jnp.float32)
-        outs = [n // k for n, k in zip(shape[2:], kernel)]
-        win = (1, 1, *kernel)
-        forms = [functools.partial(lax.reduce_window, init_value=-np.inf, computation=lax.max,
-                                   window_dimensions=win, window_strides=win, padding="VALID"),
-                 functools.partial(cpu_kernels.window_reduce, axes=(2, 3), kernel=kernel,
-                                   outs=outs, reduce="max")]
+        outs = [(n - k) // s + 1 for n, k, s in zip(shape[2:], kernel, stride)]
+        if kernel == stride:
+            label, new = "reshape", functools.partial(
+                cpu_kernels.window_reduce, axes=(2, 3), kernel=kernel, outs=outs, reduce="max")
+        else:
+            label, new = "strided slices", functools.partial(
+                cpu_kernels.strided_max, axes=(2, 3), kernel=kernel, stride=stride, outs=outs)
+        native = functools.partial(lax.reduce_window, init_value=-np.inf, computation=lax.max,
+                                   window_dimensions=(1, 1, *kernel),
+                                   window_strides=(1, 1, *stride), padding="VALID")
         cells = [f"{_median(jax.jit(f), (x,), repeat) * 1e3:.1f}/"
-                 f"{_median(_fwd_bwd(f), (x,), repeat) * 1e3:.1f}" for f in forms]
-        print(f"{name:<26}" + "".join(f"{c:>14}" for c in cells) + "  reshape", flush=True)
+                 f"{_median(_fwd_bwd(f), (x,), repeat) * 1e3:.1f}" for f in (native, new)]
+        print(f"{name:<26}" + "".join(f"{c:>14}" for c in cells) + f"  {label}", flush=True)
 
 
 NETS = {  # name: layers, as (kind, argument)

@@ -14,7 +14,10 @@ backend:
   measured faster for them;
 - their gradients come from autodiff: slices transpose to pads, products to products;
 - pooling over non-overlapping windows (stride == kernel, or one window along an axis)
-  reshapes each spatial axis into (windows, kernel) and reduces the kernel axes.
+  reshapes each spatial axis into (windows, kernel) and reduces the kernel axes;
+- max pooling over overlapping windows is the maximum of one strided slice per window
+  offset.
+Max pooling's tangents (and so gradients) go to each window's first maximum, as MXNet's.
 
 ``on_cpu`` picks the formulation when the computation is lowered, with
 ``lax.platform_dependent``: the platform is the one the program is compiled for (an
@@ -171,3 +174,39 @@ def _window_max_jvp(window_axes, primals, tangents):
     tw = windows_last(t)
     hit = lax.broadcasted_iota(first.dtype, tw.shape, tw.ndim - 1) == first
     return jnp.max(x, window_axes), jnp.sum(jnp.where(hit, tw, jnp.zeros((), tw.dtype)), -1)
+
+
+def strided_max(x, axes, kernel, stride, outs):
+    """Max over windows that may overlap (``outs`` windows of ``kernel`` every ``stride``
+    along ``axes``): the elementwise maximum of one strided slice per window offset."""
+    return _strided_max(x, (tuple(axes), tuple(kernel), tuple(stride), tuple(outs)))
+
+
+def _offset_slices(x, axes, kernel, stride, outs):
+    slices = []
+    for offset in itertools.product(*map(range, kernel)):
+        start, limit, step = [0] * x.ndim, list(x.shape), [1] * x.ndim
+        for a, i, s, o in zip(axes, offset, stride, outs):
+            start[a], limit[a], step[a] = i, i + s * (o - 1) + 1, s
+        slices.append(lax.slice(x, start, limit, step))
+    return slices
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _strided_max(x, geometry):
+    return functools.reduce(jnp.maximum, _offset_slices(x, *geometry))
+
+
+@_strided_max.defjvp
+def _strided_max_jvp(geometry, primals, tangents):
+    # As _window_max: each window passes the tangent of its first maximum.
+    (x,), (t,) = primals, tangents
+    parts = _offset_slices(x, *geometry)
+    top = functools.reduce(jnp.maximum, parts)
+    taken = jnp.zeros(top.shape, bool)
+    tangent = jnp.zeros(top.shape, t.dtype)
+    for part, part_t in zip(parts, _offset_slices(t, *geometry)):
+        first = (part == top) & ~taken
+        taken = taken | first
+        tangent = tangent + jnp.where(first, part_t, jnp.zeros((), t.dtype))
+    return top, tangent

@@ -8,7 +8,7 @@ import numpy as np
 from jax import lax
 
 from ..base import MXNetError, shape_error
-from .cpu_kernels import on_cpu, window_reduce
+from .cpu_kernels import MAX_KERNEL_OFFSETS, on_cpu, strided_max, window_reduce
 from .spec import register
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
@@ -105,7 +105,8 @@ def pooling(data, *, kernel, pool_type, global_pool, cudnn_off, pooling_conventi
     strides = _window(data.ndim, axes, stride, 1)
     full_pad = _window(data.ndim, axes, padding, (0, 0))
     crop = tuple(slice(None, n) for n in _window(data.ndim, axes, outs, None))
-    # Windows that do not overlap (or a single window per axis) reshape and reduce on CPU.
+    # On CPU, windows that do not overlap (or one window per axis) reshape and reduce, and
+    # overlapping max windows take the maximum of strided slices.
     tiled = all(k == s or o == 1 for k, s, o in zip(kernel, stride, outs))
     if pool_type == "max":
         # Padding holds the lowest finite value, as in MXNet; a window's gradient goes to
@@ -117,9 +118,11 @@ def pooling(data, *, kernel, pool_type, global_pool, cudnn_off, pooling_conventi
         def native_max(v):
             return lax.reduce_window(v, neg_inf, lax.max, win, strides, "VALID")[crop]
 
-        if not tiled:
-            return native_max(x)
-        return on_cpu(lambda v: window_reduce(v, axes, kernel, outs, "max"), native_max, x)
+        if tiled:
+            return on_cpu(lambda v: window_reduce(v, axes, kernel, outs, "max"), native_max, x)
+        if np.prod(kernel) <= MAX_KERNEL_OFFSETS:
+            return on_cpu(lambda v: strided_max(v, axes, kernel, stride, outs), native_max, x)
+        return native_max(x)
     acc = jnp.float32 if data.dtype == jnp.float16 else data.dtype
     x = data.astype(acc)
     if pool_type == "lp":

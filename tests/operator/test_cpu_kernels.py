@@ -1,5 +1,6 @@
 """The XLA:CPU formulations of convolution and pooling (mxjax/operator/cpu_kernels.py)
-against lax.conv_general_dilated and lax.reduce_window: values and gradients.
+against lax.conv_general_dilated and lax.reduce_window: values and gradients (a max-pool
+window's gradient to its first maximum, as select-and-scatter gives).
 
 Tolerance: a float32 sum of L products, accumulated in any order, is within
 gamma_L * sum|terms| of the exact sum, gamma_L = L * u / (1 - L * u), u = 2**-24. Two such
@@ -102,44 +103,47 @@ def _pool_args(kernel, stride, pad, pool_type, convention="valid", layout=None):
                 count_include_pad=None, layout=layout)
 
 
-# (shape, kernel, pad, convention, layout)
+# (shape, kernel, stride, pad, convention, layout); the last two overlap
 POOLS = [
-    ((2, 3, 8, 6), (2, 2), (0, 0), "valid", None),
-    ((1, 2, 7, 9), (2, 3), (0, 0), "valid", None),
-    ((1, 2, 7, 5), (3, 2), (1, 1), "full", None),
-    ((2, 5, 6, 3), (2, 3), (0, 0), "valid", "NHWC"),
-    ((1, 2, 9), (3,), (1,), "valid", None),
-    ((1, 1, 4, 6, 5), (2, 3, 2), (0, 0, 1), "full", None),
+    ((2, 3, 8, 6), (2, 2), (2, 2), (0, 0), "valid", None),
+    ((1, 2, 7, 9), (2, 3), (2, 3), (0, 0), "valid", None),
+    ((1, 2, 7, 5), (3, 2), (3, 2), (1, 1), "full", None),
+    ((2, 5, 6, 3), (2, 3), (2, 3), (0, 0), "valid", "NHWC"),
+    ((1, 2, 9), (3,), (3,), (1,), "valid", None),
+    ((1, 1, 4, 6, 5), (2, 3, 2), (2, 3, 2), (0, 0, 1), "full", None),
+    ((2, 2, 9, 8), (3, 3), (2, 2), (1, 1), "valid", None),
+    ((1, 3, 7, 6), (3, 2), (2, 1), (0, 1), "full", "NHWC"),
 ]
 
 
-def _pool_reference(v, axes, kernel, pad, convention, pool_type):
-    """Non-overlapping pooling with reduce_window, the formulation GPU/TPU keep."""
+def _pool_reference(v, axes, kernel, stride, pad, convention, pool_type):
+    """Pooling with reduce_window, the formulation GPU/TPU keep."""
     sizes = [v.shape[a] for a in axes]
-    outs = [-(-(n + 2 * p - k) // k) + 1 if convention == "full" else (n + 2 * p - k) // k + 1
-            for n, k, p in zip(sizes, kernel, pad)]
-    win, pads = [1] * v.ndim, [(0, 0)] * v.ndim
-    for a, k, p, n, o in zip(axes, kernel, pad, sizes, outs):
-        win[a], pads[a] = k, (p, max(0, o * k - n - p))
+    outs = [-(-(n + 2 * p - k) // s) + 1 if convention == "full" else (n + 2 * p - k) // s + 1
+            for n, k, s, p in zip(sizes, kernel, stride, pad)]
+    win, strides, pads = [1] * v.ndim, [1] * v.ndim, [(0, 0)] * v.ndim
+    for a, k, s, p, n, o in zip(axes, kernel, stride, pad, sizes, outs):
+        win[a], strides[a], pads[a] = k, s, (p, max(0, (o - 1) * s + k - n - p))
     crop = tuple(slice(0, outs[axes.index(a)]) if a in axes else slice(None)
                  for a in range(v.ndim))
     if pool_type == "max":
         v = lax.pad(v, np.float32(np.finfo(np.float32).min), [(lo, hi, 0) for lo, hi in pads])
-        return lax.reduce_window(v, -np.inf, lax.max, win, win, "VALID")[crop]
-    total = lax.reduce_window(v, 0.0, lax.add, win, win, pads)[crop]
+        return lax.reduce_window(v, -np.inf, lax.max, win, strides, "VALID")[crop]
+    total = lax.reduce_window(v, 0.0, lax.add, win, strides, pads)[crop]
     if pool_type == "sum":
         return total
     counts = np.ones([1] * v.ndim)
-    for a, k, p, n, o in zip(axes, kernel, pad, sizes, outs):
-        start = np.arange(o) * k - p
+    for a, k, s, p, n, o in zip(axes, kernel, stride, pad, sizes, outs):
+        start = np.arange(o) * s - p
         size = np.minimum(start + k, n + p) - start
         counts = counts * size.reshape([o if b == a else 1 for b in range(v.ndim)])
     return total / counts.astype(np.float32)
 
 
-@pytest.mark.parametrize("case", POOLS, ids=lambda c: f"{len(c[1])}d-k{''.join(map(str, c[1]))}")
-def test_tiled_pooling_matches_reduce_window(case):
-    shape, kernel, pad, convention, layout = case
+@pytest.mark.parametrize("case", POOLS, ids=lambda c: f"{len(c[1])}d-k{''.join(map(str, c[1]))}"
+                         f"-s{''.join(map(str, c[2]))}")
+def test_cpu_pooling_matches_reduce_window(case):
+    shape, kernel, stride, pad, convention, layout = case
     nd = len(kernel)
     axes = tuple(range(1, 1 + nd)) if layout else tuple(range(2, 2 + nd))
     rng = np.random.default_rng(len(shape) + sum(kernel))
@@ -155,8 +159,9 @@ def test_tiled_pooling_matches_reduce_window(case):
     @jax.jit
     def run(v):
         return [(weighted(lambda u, t=t: pooling_op.pooling(
-                    u, **_pool_args(kernel, kernel, pad, t, convention, layout)))(v),
-                 weighted(lambda u, t=t: _pool_reference(u, axes, kernel, pad, convention, t))(v))
+                    u, **_pool_args(kernel, stride, pad, t, convention, layout)))(v),
+                 weighted(lambda u, t=t: _pool_reference(u, axes, kernel, stride, pad,
+                                                         convention, t))(v))
                 for t in ("max", "avg", "sum")]
 
     for pool_type, ((value, grad), (ref_value, ref_grad)) in zip(("max", "avg", "sum"), run(x)):
@@ -177,7 +182,11 @@ def test_cpu_programs_avoid_native_convolution_and_select_and_scatter():
         y = conv_op.convolution(x, w, None, **attrs)
         return jnp.sum(pooling_op.pooling(y, **_pool_args((2, 2), (2, 2), (), "max")) ** 2)
 
-    text = jax.jit(jax.grad(step, (0, 1))).lower(x, w).compile().as_text()
+    def overlapping(x):
+        return jnp.sum(pooling_op.pooling(x, **_pool_args((3, 3), (2, 2), (1, 1), "max")))
+
+    text = jax.jit(jax.grad(step, (0, 1))).lower(x, w).compile().as_text() + \
+        jax.jit(jax.grad(overlapping)).lower(x).compile().as_text()
     assert "convolution(" not in text and "select-and-scatter" not in text
     # (dtype, channels, kernel, groups, batch * output positions, filters)
     assert cpu_kernels.conv_formulation(jnp.float32, 64, (3, 3), 1, 8192, 64) == "native"

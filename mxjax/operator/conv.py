@@ -9,6 +9,7 @@ import numpy as np
 from jax import lax
 
 from ..base import MXNetError, shape_error
+from .cpu_kernels import conv_general
 from .spec import Required, register, unless_attr
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
@@ -156,8 +157,8 @@ def convolution(data, weight, bias, *, kernel, stride, dilate, pad, num_filter, 
         for axis, p in zip(spatial, geo.pad):
             widths[axis] = (p, p)
         data, padding = jnp.pad(data, widths), [(0, 0)] * 3
-    out = lax.conv_general_dilated(
-        data, weight, geo.stride, padding,
+    out = conv_general(
+        data, weight, window_strides=geo.stride, padding=padding, lhs_dilation=(1,) * len(padding),
         rhs_dilation=geo.dilate,
         dimension_numbers=(geo.layout, geo.weight_layout, geo.layout),
         feature_group_count=num_group, preferred_element_type=_accumulation(data))
@@ -222,8 +223,8 @@ def deconvolution(data, weight, bias, *, kernel, stride, dilate, pad, adj, targe
     w = jnp.flip(w.reshape(num_filter, channels // g, *geo.kernel), tuple(range(2, 2 + nd)))
     padding = [(k - 1 - p, k - 1 - p + a)
                for k, p, a in zip(geo.dilated_kernel(), pads, adjs)]
-    out = lax.conv_general_dilated(
-        data, w, (1,) * nd, padding, lhs_dilation=geo.stride,
+    out = conv_general(
+        data, w, window_strides=(1,) * nd, padding=padding, lhs_dilation=geo.stride,
         rhs_dilation=geo.dilate,
         dimension_numbers=(geo.layout, "OI" + _SPATIAL[nd], geo.layout),
         feature_group_count=g, preferred_element_type=_accumulation(data))

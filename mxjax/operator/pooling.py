@@ -8,6 +8,7 @@ import numpy as np
 from jax import lax
 
 from ..base import MXNetError, shape_error
+from .cpu_kernels import MAX_KERNEL_OFFSETS, on_cpu, strided_max, window_reduce
 from .spec import register
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
@@ -104,18 +105,37 @@ def pooling(data, *, kernel, pool_type, global_pool, cudnn_off, pooling_conventi
     strides = _window(data.ndim, axes, stride, 1)
     full_pad = _window(data.ndim, axes, padding, (0, 0))
     crop = tuple(slice(None, n) for n in _window(data.ndim, axes, outs, None))
+    # On CPU, windows that do not overlap (or one window per axis) reshape and reduce, and
+    # overlapping max windows take the maximum of strided slices.
+    tiled = all(k == s or o == 1 for k, s, o in zip(kernel, stride, outs))
     if pool_type == "max":
         # Padding holds the lowest finite value, as in MXNet; a window's gradient goes to
         # its first maximum, like MXNet's (reduce_window's select-and-scatter does that).
         lowest = jnp.asarray(jnp.finfo(data.dtype).min, data.dtype)
         x = lax.pad(data, lowest, [(lo, hi, 0) for lo, hi in full_pad])
         neg_inf = np.array(-np.inf, data.dtype)  # numpy: reduce_window needs it concrete
-        return lax.reduce_window(x, neg_inf, lax.max, win, strides, "VALID")[crop]
+
+        def native_max(v):
+            return lax.reduce_window(v, neg_inf, lax.max, win, strides, "VALID")[crop]
+
+        if tiled:
+            return on_cpu(lambda v: window_reduce(v, axes, kernel, outs, "max"), native_max, x)
+        if np.prod(kernel) <= MAX_KERNEL_OFFSETS:
+            return on_cpu(lambda v: strided_max(v, axes, kernel, stride, outs), native_max, x)
+        return native_max(x)
     acc = jnp.float32 if data.dtype == jnp.float16 else data.dtype
     x = data.astype(acc)
     if pool_type == "lp":
         x = x if p_value == 1 else x ** p_value
-    total = lax.reduce_window(x, np.zeros((), acc), lax.add, win, strides, full_pad)[crop]
+
+    def native_sum(v):
+        return lax.reduce_window(v, np.zeros((), acc), lax.add, win, strides, full_pad)[crop]
+
+    def tiled_sum(v):
+        v = lax.pad(v, np.zeros((), acc), [(lo, hi, 0) for lo, hi in full_pad])
+        return window_reduce(v, axes, kernel, outs, "sum")
+
+    total = on_cpu(tiled_sum, native_sum, x) if tiled else native_sum(x)
     if pool_type == "avg":
         include = True if count_include_pad is None else count_include_pad
         counts = 1

@@ -304,6 +304,9 @@ class HalfWriter:
     def __exit__(self, *exc):
         self.f.close()
 
+    def close(self):
+        self.f.close()
+
     def write(self, data):
         self.f.write(data[:len(data) // 2])
         raise OSError(28, "No space left on device")

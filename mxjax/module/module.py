@@ -17,6 +17,7 @@ import numpy as np
 from .. import context as ctx
 from .. import ndarray as nd
 from .. import optimizer as opt
+from .._files import write_atomically
 from ..initializer import InitDesc, Uniform
 from ..io import DataDesc
 from ..model import load_checkpoint
@@ -453,8 +454,7 @@ class Module(BaseModule):
     def save_optimizer_states(self, fname):
         """Write the optimizer states (the Updater's ``get_states`` bytes) to ``fname``."""
         assert self.optimizer_initialized
-        with open(fname, "wb") as fout:
-            fout.write(self._updater.get_states())
+        write_atomically(fname, self._updater.get_states())
 
     def load_optimizer_states(self, fname):
         """Restore optimizer states written by ``save_optimizer_states``."""

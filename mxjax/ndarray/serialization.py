@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 from ml_dtypes import bfloat16
 
-from .._files import write_atomically
+from .._files import write_all_atomically
 from ..base import MXNetError
 
 __all__ = ["SparseArray", "dumps", "loads", "save", "load", "dumps_array", "loads_array"]
@@ -356,16 +356,19 @@ def loads_array(buf, np_shape=False):
 
 # ---------------------------------------------------------------------------- files
 
-def save(fname, data, np_shape=False):
+def save(fname, data, np_shape=False, companions=()):
     """Write ``data`` (see :func:`dumps`) to the file ``fname`` as MXNet's ``mx.nd.save`` does.
 
     The bytes go to a temporary file in the same directory, which then replaces ``fname``, so
-    ``fname`` is never left half-written. I/O failures raise :class:`~mxjax.base.MXNetError`.
+    ``fname`` is never left half-written; a symlink keeps pointing to the new content and an
+    existing file keeps its permissions. ``companions`` are more ``(fname, bytes or str)``
+    files (an export's ``-symbol.json``) written in the same step: all of them are on disk
+    before any target is replaced. I/O failures raise :class:`~mxjax.base.MXNetError`.
     """
     payload = dumps(data, np_shape)  # a bad input fails before any file is touched
     fname = os.fspath(fname)
     try:
-        write_atomically(fname, payload)
+        write_all_atomically([*companions, (fname, payload)])
     except OSError as err:
         raise MXNetError(f"nd.save: cannot write {fname!r}: {err}") from err
 

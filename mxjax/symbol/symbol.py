@@ -15,6 +15,7 @@ from numbers import Number
 import numpy as np
 
 from .. import attribute as _attribute
+from .._files import write_atomically
 from ..base import MXNetError, NotImplementedForSymbol, numeric_types
 from ..ndarray.ndarray import _FORWARDED_METHODS, _STORAGE_TYPE_STR_TO_ID
 from ..ndarray.serialization import _FLAG_OF_NAME
@@ -326,8 +327,7 @@ class Symbol:
 
     def save(self, fname, remove_amp_cast=True):
         """Write ``tojson()`` to the file ``fname``."""
-        with open(fname, "w", encoding="utf-8") as f:
-            f.write(self.tojson(remove_amp_cast))
+        write_atomically(fname, self.tojson(remove_amp_cast))
 
     def debug_str(self):
         """A readable listing of the graph's nodes, inputs and attributes."""

@@ -125,13 +125,16 @@ def _conv_weight_shape(geo, channels, num_filter, num_group):
     return geo.to_layout((num_filter, channels // num_group, *geo.kernel))
 
 
-_COMMON = dict(kernel=Required, stride=(), dilate=(), pad=())
+_COMMON = dict(kernel=Required(tuple), stride=(), dilate=(), pad=())
+# MXNet rejects these when it infers shapes; mxjax when the operator is created.
+_BOUNDS = dict(kernel=1, stride=1, dilate=1, num_filter=1, num_group=1)
 _CUDNN = dict(cudnn_tune=None, cudnn_off=False, layout=None)
-_GRAPH = dict(conditional_inputs={"bias": unless_attr("no_bias")}, lists_input_names=True)
+_GRAPH = dict(conditional_inputs={"bias": unless_attr("no_bias")}, lists_input_names=True,
+              bounds=_BOUNDS)
 
 
 @register("Convolution", inputs=("data", "weight", "bias"),
-          attrs=dict(_COMMON, num_filter=Required, num_group=1, workspace=1024,
+          attrs=dict(_COMMON, num_filter=Required(int), num_group=1, workspace=1024,
                      no_bias=False, **_CUDNN),
           infer_params=_param_shapes(_conv_weight_shape), **_GRAPH)
 def convolution(data, weight, bias, *, kernel, stride, dilate, pad, num_filter, num_group,
@@ -166,7 +169,7 @@ def convolution(data, weight, bias, *, kernel, stride, dilate, pad, num_filter, 
 
 # The first Convolution: the same arguments and results, its own name in graphs.
 register("Convolution_v1", inputs=("data", "weight", "bias"),
-         attrs=dict(_COMMON, num_filter=Required, num_group=1, workspace=1024, no_bias=False,
+         attrs=dict(_COMMON, num_filter=Required(int), num_group=1, workspace=1024, no_bias=False,
                     **_CUDNN),
          infer_params=_param_shapes(_conv_weight_shape), **_GRAPH)(convolution)
 
@@ -197,7 +200,7 @@ def _deconv_pads(geo, sizes, adj, target_shape):
 
 
 @register("Deconvolution", inputs=("data", "weight", "bias"),
-          attrs=dict(_COMMON, adj=(), target_shape=(), num_filter=Required, num_group=1,
+          attrs=dict(_COMMON, adj=(), target_shape=(), num_filter=Required(int), num_group=1,
                      workspace=512, no_bias=True, **_CUDNN),
           infer_params=_param_shapes(_deconv_weight_shape), **_GRAPH)
 def deconvolution(data, weight, bias, *, kernel, stride, dilate, pad, adj, target_shape,
@@ -240,7 +243,7 @@ def _im2col(data, geo):
     return patches.reshape(patches.shape[0], patches.shape[1], -1)
 
 
-@register("im2col", attrs=dict(_COMMON), lists_input_names=True)
+@register("im2col", attrs=dict(_COMMON), lists_input_names=True, bounds=_BOUNDS)
 def im2col(data, *, kernel, stride, dilate, pad):
     """Sliding windows of (N, C, *spatial) data as columns: shape (N, C * prod(kernel), L),
     L the number of window positions; the column axis runs over C, then the kernel."""
@@ -248,7 +251,8 @@ def im2col(data, *, kernel, stride, dilate, pad):
     return _im2col(data, geo)
 
 
-@register("col2im", attrs=dict(output_size=Required, **_COMMON), lists_input_names=True)
+@register("col2im", attrs=dict(output_size=Required(tuple), **_COMMON), lists_input_names=True,
+          bounds=_BOUNDS)
 def col2im(data, *, output_size, kernel, stride, dilate, pad):
     """The inverse layout of ``im2col``: columns (N, C * prod(kernel), L) summed back into
     an (N, C, *output_size) image (overlapping windows add up)."""

@@ -44,7 +44,7 @@ def _fc_param_shapes(shapes, attrs):
 
 
 @register("FullyConnected", inputs=("data", "weight", "bias"),
-          attrs=dict(num_hidden=Required, no_bias=False, flatten=True),
+          attrs=dict(num_hidden=Required(int, low=1), no_bias=False, flatten=True),
           infer_params=_fc_param_shapes, conditional_inputs={"bias": unless_attr("no_bias")},
           lists_input_names=True)
 def fully_connected(data, weight, bias, *, num_hidden, no_bias, flatten):

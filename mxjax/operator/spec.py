@@ -24,8 +24,8 @@ import numpy as np
 from ..base import MXNetError
 from .attr_check import check_value, kind_of
 
-__all__ = ["OpSpec", "Required", "is_required", "register", "get", "add_alias", "all_specs", "infer_param_shapes",
-           "choices_type", "if_attr", "unless_attr"]
+__all__ = ["OpSpec", "Required", "is_required", "register", "get", "add_alias", "all_specs",
+           "infer_param_shapes", "choices_type", "if_attr", "unless_attr"]
 
 
 class _RequiredType:

@@ -557,8 +557,13 @@ def load(fname):
     """Load a symbol from a ``-symbol.json`` file (MXNet's or mxjax's)."""
     if not isinstance(fname, str):
         raise TypeError("fname need to be string")
-    with open(fname, encoding="utf-8") as f:
-        return load_json(f.read())
+    try:
+        with open(fname, encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError as err:
+        raise MXNetError(f"load: {fname!r} is not an MXNet symbol file (not UTF-8 text: "
+                         f"{err})") from None
+    return load_json(text)
 
 
 def load_json(json_str):

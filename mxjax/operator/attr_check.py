@@ -35,16 +35,25 @@ class Kind:
                 tuple: "Shape(tuple)"}[self.type]
 
 
-def kind_of(default, low=None):
-    """The kind an attribute with this default has; None where the default says nothing
-    (None, a string, a dtype)."""
+# Attribute names MXNet 1.9.1 declares as 64-bit (``long``) in some operator; every other
+# integer attribute is a 32-bit ``int`` there.
+_LONG_NAMES = frozenset({
+    "workspace", "low", "high", "N", "M", "k", "axis", "bin_cnt", "end", "start", "step",
+    "stop", "lhs_begin", "lhs_end", "rhs_begin", "rhs_end", "max_num_vertices", "num_hops",
+    "num_neighbor", "p_value", "projection_size", "int_ind"})
+
+
+def kind_of(default, low=None, name=None):
+    """The kind an attribute ``name`` with this default has; None where the default says
+    nothing (None, a string, a dtype)."""
     declared = getattr(default, "kind", None)
+    wide = name in _LONG_NAMES
     if declared is not None:
-        return Kind(declared, wide=declared is not int, low=low if low is not None else
-                    default.low, strict=True)
+        return Kind(declared, wide=wide or declared is not int,
+                    low=low if low is not None else default.low, strict=True)
     for type_ in (bool, int, float, tuple):
         if isinstance(default, type_):
-            return Kind(type_, low=low)
+            return Kind(type_, wide=wide or type_ is not int, low=low)
     return Kind(int, low=low) if low is not None else None
 
 

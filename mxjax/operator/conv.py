@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ..base import MXNetError, shape_error
+from ..base import MXNetError, check_same_dtype, shape_error
 from .spec import Required, register, unless_attr
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
@@ -102,11 +102,11 @@ def _accumulation(data):
     return jnp.float32 if data.dtype == jnp.float16 else None
 
 
-def _param_shapes(weight_shape):
-    """``infer_params`` for a convolution family member, given its weight-shape rule."""
+def _param_shapes(op, weight_shape):
+    """``infer_params`` for convolution family member ``op``, given its weight-shape rule."""
 
     def infer(shapes, attrs):
-        geo = _geometry("", shapes["data"], attrs["kernel"], attrs["stride"], attrs["dilate"],
+        geo = _geometry(op, shapes["data"], attrs["kernel"], attrs["stride"], attrs["dilate"],
                         attrs["pad"], attrs["layout"])
         channels = shapes["data"][geo.channel_axis]
         wanted = {"weight": weight_shape(geo, channels, attrs["num_filter"],
@@ -136,11 +136,12 @@ _GRAPH = dict(conditional_inputs={"bias": unless_attr("no_bias")}, lists_input_n
 @register("Convolution", inputs=("data", "weight", "bias"),
           attrs=dict(_COMMON, num_filter=Required(int), num_group=1, workspace=1024,
                      no_bias=False, **_CUDNN),
-          infer_params=_param_shapes(_conv_weight_shape), **_GRAPH)
+          infer_params=_param_shapes("Convolution", _conv_weight_shape), **_GRAPH)
 def convolution(data, weight, bias, *, kernel, stride, dilate, pad, num_filter, num_group,
                 workspace, no_bias, cudnn_tune, cudnn_off, layout):
     """N-D convolution (cross-correlation) with optional groups, dilation and padding."""
     op = "Convolution"
+    check_same_dtype(op, data, weight=weight, bias=None if no_bias else bias)
     geo = _geometry(op, data.shape, kernel, stride, dilate, pad, layout)
     channels = data.shape[geo.channel_axis]
     _check_groups(op, channels, num_filter, num_group)
@@ -171,7 +172,8 @@ def convolution(data, weight, bias, *, kernel, stride, dilate, pad, num_filter, 
 register("Convolution_v1", inputs=("data", "weight", "bias"),
          attrs=dict(_COMMON, num_filter=Required(int), num_group=1, workspace=1024, no_bias=False,
                     **_CUDNN),
-         infer_params=_param_shapes(_conv_weight_shape), **_GRAPH)(convolution)
+         infer_params=_param_shapes("Convolution_v1", _conv_weight_shape),
+         **_GRAPH)(convolution)
 
 
 # ---------------------------------------------------------------------------------------
@@ -202,11 +204,12 @@ def _deconv_pads(geo, sizes, adj, target_shape):
 @register("Deconvolution", inputs=("data", "weight", "bias"),
           attrs=dict(_COMMON, adj=(), target_shape=(), num_filter=Required(int), num_group=1,
                      workspace=512, no_bias=True, **_CUDNN),
-          infer_params=_param_shapes(_deconv_weight_shape), **_GRAPH)
+          infer_params=_param_shapes("Deconvolution", _deconv_weight_shape), **_GRAPH)
 def deconvolution(data, weight, bias, *, kernel, stride, dilate, pad, adj, target_shape,
                   num_filter, num_group, workspace, no_bias, cudnn_tune, cudnn_off, layout):
     """Transposed convolution: the gradient of Convolution with respect to its input."""
     op = "Deconvolution"
+    check_same_dtype(op, data, weight=weight, bias=None if no_bias else bias)
     geo = _geometry(op, data.shape, kernel, stride, dilate, pad, layout)
     channels = data.shape[geo.channel_axis]
     _check_groups(op, channels, num_filter, num_group)

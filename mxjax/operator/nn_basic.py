@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ..base import MXNetError, shape_error
+from ..base import MXNetError, check_same_dtype, shape_error
 from .elemwise import expm1
 from .spec import Required, choices_type, register, unless_attr
 
@@ -51,6 +51,7 @@ def fully_connected(data, weight, bias, *, num_hidden, no_bias, flatten):
     """Affine map ``data @ weight.T + bias`` over the flattened (or last) axis."""
     units = _fc_in_units(data.shape, flatten)
     _check_shape("FullyConnected", "weight", weight, (num_hidden, units), data=data.shape)
+    check_same_dtype("FullyConnected", data, weight=weight, bias=None if no_bias else bias)
     x = data.reshape(data.shape[0], units) if flatten else data
     acc = jnp.float32 if data.dtype == jnp.float16 else None
     out = lax.dot_general(x, weight, (((x.ndim - 1,), (1,)), ((), ())),

@@ -160,6 +160,9 @@ class OpSpec:
     # Lower bounds of attributes, as MXNet's parameter structs declare them (a shape's
     # bound holds for each entry); checked with the kinds in ``attr_check``.
     bounds: dict = field(default_factory=dict)
+    # ``(attrs) -> None``: checks across attributes (arange's step != 0), raising
+    # MXNetError; run with the kinds and bounds whenever the attributes are parsed.
+    check: Callable = None
 
     # Whether an unknown keyword is ignored rather than an error. MXNet 1.9.1 checks keywords
     # against an operator's parameter struct: one without (no attributes, fixed inputs) or
@@ -173,7 +176,7 @@ class OpSpec:
             self.ignores_unknown_keywords = not self.attrs and not self.variadic
         self.attr_kinds = {}
         for name, default in self.attrs.items():
-            kind = kind_of(default, self.bounds.get(name))
+            kind = kind_of(default, self.bounds.get(name), name)
             if kind is not None:
                 self.attr_kinds[name] = kind
 
@@ -207,6 +210,8 @@ class OpSpec:
             attrs[name] = value
         if self.extra_attrs is not None:
             attrs.update(self.extra_attrs({k: kwargs[k] for k in sorted(unknown)}))
+        if self.check is not None:
+            self.check(attrs)
         return attrs
 
     def parse_attr_strings(self, strings):

@@ -93,6 +93,8 @@ def check_value(op, name, kind, value):
             raise MXNetError(f"value {value} for Parameter {name} should be greater equal "
                              f"to {kind.low}, in operator {op}")
     elif kind.type is tuple:
+        if not kind.strict and isinstance(value, numbers.Real):
+            return  # a tuple of floats given as one number (Normalize's mean)
         if not isinstance(value, tuple):
             raise _invalid(op, name, kind, value)
         element = Kind(int, wide=True, low=kind.low, strict=kind.strict)

@@ -97,18 +97,14 @@ def check_value(op, name, kind, value):
             return  # a tuple of floats given as one number (Normalize's mean)
         if not isinstance(value, tuple):
             raise _invalid(op, name, kind, value)
-        element = Kind(int, wide=True, low=kind.low, strict=kind.strict)
         for v in value:
             if v is None:
                 continue
-            if not kind.strict and not _is_int(v) and kind.low is None:
-                if not isinstance(v, numbers.Real):
+            if kind.strict or kind.low is not None:  # a shape: integer entries
+                if not _is_int(v):
                     raise _invalid(op, name, kind, value)
-                continue
-            try:
-                _check_int(op, name, element, v)
-            except MXNetError:
-                if kind.low is not None and _is_int(v):
+                if kind.low is not None and v < kind.low:
                     raise MXNetError(f"{op}: every entry of {name} must be at least "
-                                     f"{kind.low}, got {value}") from None
-                raise _invalid(op, name, kind, value) from None
+                                     f"{kind.low}, got {value}")
+            elif not isinstance(v, numbers.Real):
+                raise _invalid(op, name, kind, value)

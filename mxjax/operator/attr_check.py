@@ -35,8 +35,9 @@ class Kind:
                 tuple: "Shape(tuple)"}[self.type]
 
 
-# Attribute names MXNet 1.9.1 declares as 64-bit (``long``) in some operator; every other
-# integer attribute is a 32-bit ``int`` there.
+# Attribute names MXNet 1.9.1 declares as 64-bit (``long``) in some operator: an attribute
+# of that name with an integer default is checked as 64-bit; every other integer as MXNet's
+# 32-bit ``int``.
 _LONG_NAMES = frozenset({
     "workspace", "low", "high", "N", "M", "k", "axis", "bin_cnt", "end", "start", "step",
     "stop", "lhs_begin", "lhs_end", "rhs_begin", "rhs_end", "max_num_vertices", "num_hops",
@@ -48,8 +49,8 @@ def kind_of(default, low=None, name=None):
     nothing (None, a string, a dtype)."""
     declared = getattr(default, "kind", None)
     wide = name in _LONG_NAMES
-    if declared is not None:
-        return Kind(declared, wide=wide or declared is not int,
+    if declared is not None:  # Required(int) is MXNet's 32-bit int
+        return Kind(declared, wide=declared is not int,
                     low=low if low is not None else default.low, strict=True)
     for type_ in (bool, int, float, tuple):
         if isinstance(default, type_):

@@ -207,8 +207,8 @@ def _embedding_param_shapes(shapes, attrs):
 
 
 @register("Embedding", inputs=("data", "weight"),
-          attrs=dict(input_dim=Required, output_dim=Required, dtype="float32",
-                     sparse_grad=False),
+          attrs=dict(input_dim=Required(int, low=1), output_dim=Required(int, low=1),
+                     dtype="float32", sparse_grad=False),
           infer_params=_embedding_param_shapes,
           input_dtypes={"weight": lambda dtype, attrs: attrs["dtype"]}, lists_input_names=True)
 def embedding(data, weight, *, input_dim, output_dim, dtype, sparse_grad):
@@ -221,8 +221,8 @@ def embedding(data, weight, *, input_dim, output_dim, dtype, sparse_grad):
 
 
 @register("_contrib_SparseEmbedding", inputs=("data", "weight"),
-          attrs=dict(input_dim=Required, output_dim=Required, dtype="float32",
-                     deterministic=False),
+          attrs=dict(input_dim=Required(int, low=1), output_dim=Required(int, low=1),
+                     dtype="float32", deterministic=False),
           infer_params=_embedding_param_shapes,
           input_dtypes={"weight": lambda dtype, attrs: attrs["dtype"]}, lists_input_names=True)
 def sparse_embedding(data, weight, *, input_dim, output_dim, dtype, deterministic):

@@ -163,3 +163,27 @@ CASES["json_self_input"] = lambda mx: _load_fc(
     mx, lambda g: g["nodes"][3]["inputs"][0].__setitem__(0, 3), infer=False)
 CASES["json_output_index_out_of_range"] = lambda mx: _load_fc(
     mx, lambda g: g["nodes"][3]["inputs"][0].__setitem__(1, 5), infer=False)
+
+
+# ---- attributes of other operators, at symbol creation -----------------------------------
+def _sym(op, **attrs):
+    def run(mx):
+        sym = getattr(mx.sym, op)(mx.sym.var("x"), **attrs)
+        return np.array([len(sym.list_outputs())], dtype="float64")
+    return run
+
+
+for _op, _attrs in [("Embedding", dict(input_dim=0, output_dim=2)),
+                    ("Embedding", dict(input_dim=3, output_dim="abc")),
+                    ("SliceChannel", dict(num_outputs=0)),
+                    ("UpSampling", dict(scale=-1, sample_type="nearest")),
+                    ("one_hot", dict(depth="abc")),
+                    ("one_hot", dict(depth=2 ** 40)),
+                    ("RNN", dict(state_size=2 ** 40, num_layers=1, mode="lstm")),
+                    ("LRN", dict(nsize="x")),
+                    ("depth_to_space", dict(block_size=3.5)),
+                    ("repeat", dict(repeats="two")),
+                    ("expand_dims", dict(axis="abc")),
+                    ("Convolution", dict(kernel=(3, 3), num_filter=0))]:
+    _name = "_".join(f"{k}_{v}" for k, v in _attrs.items() if k not in ("mode", "sample_type"))
+    CASES[f"sym_{_op}_{_name}"] = _sym(_op, **_attrs)

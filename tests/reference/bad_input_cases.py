@@ -43,6 +43,22 @@ def _(mx):
     return _out(mx.nd.gather_nd(mx.nd.arange(4), mx.nd.array([[-1]])))
 
 
+@case("pick_out_of_range")
+def _(mx):
+    return _out(mx.nd.pick(mx.nd.arange(6).reshape((2, 3)), mx.nd.array([5, 1])))
+
+
+@case("one_hot_out_of_range")
+def _(mx):
+    return _out(mx.nd.one_hot(mx.nd.array([5, -1, 1]), 3))
+
+
+@case("embedding_out_of_range")
+def _(mx):
+    return _out(mx.nd.Embedding(mx.nd.array([5, -2]), mx.nd.arange(6).reshape((3, 2)),
+                                input_dim=3, output_dim=2))
+
+
 # ---- attributes and sizes ----------------------------------------------------------------
 @case("arange_step_zero")
 def _(mx):

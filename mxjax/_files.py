@@ -10,7 +10,7 @@ import os
 import secrets
 import stat
 
-__all__ = ["AtomicFile", "write_atomically", "write_all_atomically"]
+__all__ = ["AtomicFile", "commit_all", "write_atomically", "write_all_atomically"]
 
 
 def _resolve(fname):
@@ -107,10 +107,21 @@ def write_all_atomically(items):
             f = AtomicFile(fname)
             pending.append(f)
             f.write(_as_bytes(payload))
-            f.sync()
-        for f in pending:
-            f.rename()
     except BaseException:
         for f in pending:
+            f.discard()
+        raise
+    commit_all(pending)
+
+
+def commit_all(files):
+    """Commit several :class:`AtomicFile`: all are synced before the first rename."""
+    try:
+        for f in files:
+            f.sync()
+        for f in files:
+            f.rename()
+    except BaseException:
+        for f in files:
             f.discard()
         raise

@@ -16,7 +16,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._files import AtomicFile
+from ._files import AtomicFile, commit_all
 
 __all__ = ["MXRecordIO", "MXIndexedRecordIO", "IRHeader", "pack", "unpack", "pack_img",
            "unpack_img"]
@@ -66,7 +66,7 @@ class MXRecordIO:
         self.open()
 
     def open(self):
-        """Open the file (for a writer: truncate it)."""
+        """Open the file (a writer starts a new one, which replaces ``uri`` at close)."""
         if self.flag == "w":
             self.handle = AtomicFile(self.uri)
             self.writable = True
@@ -117,22 +117,9 @@ class MXRecordIO:
         self.is_open = False
         self.pid = None
         if self.writable:
-            self._commit([self.handle])
+            commit_all([self.handle])
         else:
             self.handle.close()
-
-    @staticmethod
-    def _commit(files):
-        """Sync every written file, then move each over its target."""
-        try:
-            for f in files:
-                f.sync()
-            for f in files:
-                f.rename()
-        except BaseException:
-            for f in files:
-                f.discard()
-            raise
 
     def reset(self):
         """Go back to the first record (a writer truncates the file)."""
@@ -226,10 +213,14 @@ class MXIndexedRecordIO(MXRecordIO):
             self._load_index()
 
     def _load_index(self):
-        for line in iter(self.fidx.readline, ""):
+        for number, line in enumerate(iter(self.fidx.readline, ""), 1):
             fields = line.strip().split("\t")
-            key = self.key_type(fields[0])
-            self.idx[key] = int(fields[1])
+            try:
+                key = self.key_type(fields[0])
+                self.idx[key] = int(fields[1])
+            except (ValueError, IndexError):
+                raise ValueError(f"{self.idx_path}: invalid RecordIO index, line {number} is "
+                                 f"{line!r} (expected 'key<TAB>byte offset')") from None
             self.keys.append(key)
 
     def _reopen(self):
@@ -247,7 +238,7 @@ class MXIndexedRecordIO(MXRecordIO):
             return
         self.is_open = False
         self.pid = None
-        self._commit([self.handle, self.fidx])
+        commit_all([self.handle, self.fidx])
 
     def __getstate__(self):
         state = super().__getstate__()

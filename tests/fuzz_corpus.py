@@ -327,6 +327,10 @@ def recordio_cases(rng):
         length = rng.randrange(100, 1 << 29)
         buf = GOOD_REC + struct.pack("<II", REC_MAGIC, length) + b"abcd"
         out.append(Case("recordio", f"rec-length-{k}", buf, "RuntimeError", "truncated"))
+    for k in range(8):
+        line = rng.choice(["abc\t0", "0\tx", "0", "\t", "1.5\t0", "0\t0\n7"])
+        out.append(Case("recordio", f"rec-index-{k}", ("index", line + "\n"), "ValueError",
+                        "invalid RecordIO index"))
     for k in range(4):
         buf = _record(b"part one", cflag=1)  # a multi-part record that never ends
         out.append(Case("recordio", f"rec-unfinished-{k}", buf * (k + 1), "RuntimeError",

@@ -4,6 +4,7 @@ changes nothing (a network's parameters, a Trainer's states) and runs nothing (a
 pickle never executes)."""
 
 import builtins
+import json
 import os
 import re
 import tempfile
@@ -156,3 +157,12 @@ def test_bad_input_is_refused(case, tmp_path, net_and_trainer, monkeypatch):
     # nothing written but the input files themselves
     assert all(str(f) in (str(path), str(path.with_suffix(".idx"))) for f in opened), opened
     _same(before, _snapshot(*net_and_trainer))
+
+
+def test_imports_refuses_a_bad_graph_before_reading_parameters(tmp_path):
+    graph = fuzz_corpus.base_graph()
+    graph["nodes"][3]["inputs"][0][0] = -1  # would silently read the last node
+    (tmp_path / "net-symbol.json").write_text(json.dumps(graph))
+    with pytest.raises(MXNetError, match="node #3 'fc'.*input 0 refers to node -1"):
+        mx.gluon.SymbolBlock.imports(str(tmp_path / "net-symbol.json"), ["x"],
+                                     str(tmp_path / "missing.params"))

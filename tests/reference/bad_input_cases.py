@@ -43,6 +43,22 @@ def _(mx):
     return _out(mx.nd.gather_nd(mx.nd.arange(4), mx.nd.array([[-1]])))
 
 
+@case("take_raise_hybridized_under_record")
+def _(mx):
+    class Take(mx.gluon.HybridBlock):
+        def hybrid_forward(self, F, x, idx):
+            return F.take(x, idx, mode="raise")
+
+    block = Take()
+    block.hybridize()
+    x = mx.nd.arange(4)
+    x.attach_grad()
+    with mx.autograd.record():
+        y = block(x, mx.nd.array([7]))
+    y.backward()
+    return _out(y)
+
+
 @case("pick_out_of_range")
 def _(mx):
     return _out(mx.nd.pick(mx.nd.arange(6).reshape((2, 3)), mx.nd.array([5, 1])))

@@ -106,7 +106,14 @@ def _writers(tmp_path):
         mod.init_optimizer()
         mod.save_optimizer_states(str(tmp_path / "m.states"))
 
+    def trainer_states():
+        net = mx.gluon.nn.Dense(2, in_units=3)
+        net.initialize()
+        trainer = mx.gluon.Trainer(net.collect_params(), "sgd", {"momentum": 0.9})
+        trainer.save_states(str(tmp_path / "t.states"))
+
     return {
+        "trainer_states": ("t.states", trainer_states),
         "export_json": ("e-symbol.json", export),
         "export_params": ("e-0000.params", export),
         "symbol_save": ("s.json", lambda: fc.save(str(tmp_path / "s.json"))),
@@ -121,7 +128,7 @@ def _writers(tmp_path):
     }
 
 
-WRITERS = ["export_json", "export_params", "symbol_save", "checkpoint_json",
+WRITERS = ["trainer_states", "export_json", "export_params", "symbol_save", "checkpoint_json",
            "checkpoint_params", "nd_save", "module_states", "recordio_rec", "recordio_idx"]
 
 

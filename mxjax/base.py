@@ -114,6 +114,17 @@ def _as_list(obj):
     return obj if isinstance(obj, (list, tuple)) else [obj]
 
 
+def check_same_dtype(op, data, **inputs):
+    """Raise MXNetError unless every given input has ``data``'s dtype (MXNet's type
+    inference for FullyConnected, Convolution, ...: float64 data into float32 weights is
+    an error, not a silent cast)."""
+    for position, (name, array) in enumerate(inputs.items(), 1):
+        if array is not None and array.dtype != data.dtype:
+            raise MXNetError(f"{op}: {name} has dtype {array.dtype}, expected {data.dtype} "
+                             f"(the dtype of data; Incompatible attr at {position}-th input: "
+                             f"expected {data.dtype}, got {array.dtype})")
+
+
 def shape_error(op, arg, got, expected, **context):
     """An MXNetError naming the operator, the argument and the shapes involved."""
     details = ", ".join(f"{k}={v}" for k, v in context.items())

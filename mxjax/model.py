@@ -14,8 +14,8 @@ import numpy as np
 
 from . import ndarray as nd
 from . import symbol as sym
-from ._files import write_atomically
 from .context import cpu
+from .ndarray import utils as nd_utils
 
 __all__ = ["BatchEndParam", "save_checkpoint", "load_params", "load_checkpoint",
            "create_kvstore"]
@@ -50,10 +50,9 @@ def save_checkpoint(prefix, epoch, symbol, arg_params, aux_params, remove_amp_ca
         Accepted for MXNet compatibility (mxjax graphs hold no AMP casts).
     """
     save_dict = _params_dict(arg_params, aux_params)
-    if symbol is not None:
-        write_atomically(f"{prefix}-symbol.json", symbol.tojson(remove_amp_cast))
+    graph = [] if symbol is None else [(f"{prefix}-symbol.json", symbol.tojson(remove_amp_cast))]
     param_name = f"{prefix}-{epoch:04d}.params"
-    nd.save(param_name, save_dict)
+    nd_utils.save_with(param_name, save_dict, graph)
     logging.info('Saved checkpoint to "%s"', param_name)
 
 

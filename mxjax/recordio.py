@@ -10,10 +10,13 @@ offset`` lines. Files written here are byte-identical to MXNet's.
 
 import numbers
 import os
+import pickle
 import struct
 from collections import namedtuple
 
 import numpy as np
+
+from ._files import AtomicFile, commit_all
 
 __all__ = ["MXRecordIO", "MXIndexedRecordIO", "IRHeader", "pack", "unpack", "pack_img",
            "unpack_img"]
@@ -42,7 +45,9 @@ class MXRecordIO:
     uri : str
         Path of the ``.rec`` file.
     flag : {'r', 'w'}
-        Read or write (writing truncates the file).
+        Read or write. A writer writes to a temporary file beside ``uri`` that replaces
+        it at ``close()`` (atomically, keeping its permissions and symlinks), so a failed
+        or interrupted write never leaves a truncated file under ``uri``.
 
     Examples
     --------
@@ -61,9 +66,9 @@ class MXRecordIO:
         self.open()
 
     def open(self):
-        """Open the file (for a writer: truncate it)."""
+        """Open the file (a writer starts a new one, which replaces ``uri`` at close)."""
         if self.flag == "w":
-            self.handle = open(self.uri, "wb")
+            self.handle = AtomicFile(self.uri)
             self.writable = True
         elif self.flag == "r":
             self.handle = open(self.uri, "rb")
@@ -78,10 +83,12 @@ class MXRecordIO:
 
     def __getstate__(self):
         # A file handle cannot be pickled: the copy reopens the file by name.
+        if self.is_open and self.writable:
+            raise pickle.PicklingError(
+                f"MXRecordIO: an open writer of {self.uri!r} cannot be copied or pickled "
+                "(its records reach the file only at close()); close it first")
         state = dict(self.__dict__)
         state["handle"] = None
-        if self.is_open and self.writable:
-            self.handle.flush()
         return state
 
     def __setstate__(self, state):
@@ -91,9 +98,9 @@ class MXRecordIO:
             self._reopen()
 
     def _reopen(self):
-        """Open again in this process (for a writer: append, do not truncate)."""
-        self.handle = open(self.uri, "ab" if self.flag == "w" else "rb")
-        self.writable = self.flag == "w"
+        """Open a reader again in this process."""
+        self.handle = open(self.uri, "rb")
+        self.writable = False
         self.pid = os.getpid()
         self.is_open = True
 
@@ -107,9 +114,12 @@ class MXRecordIO:
         """Close the file; further reads or writes need ``open()``."""
         if not getattr(self, "is_open", False):
             return
-        self.handle.close()
         self.is_open = False
         self.pid = None
+        if self.writable:
+            commit_all([self.handle])
+        else:
+            self.handle.close()
 
     def reset(self):
         """Go back to the first record (a writer truncates the file)."""
@@ -196,34 +206,42 @@ class MXIndexedRecordIO(MXRecordIO):
     def open(self):
         super().open()
         self.idx, self.keys = {}, []
-        self.fidx = open(self.idx_path, self.flag)
-        if not self.writable:
+        if self.writable:
+            self.fidx = AtomicFile(self.idx_path)
+        else:
+            self.fidx = open(self.idx_path)
             self._load_index()
 
     def _load_index(self):
-        for line in iter(self.fidx.readline, ""):
+        for number, line in enumerate(iter(self.fidx.readline, ""), 1):
             fields = line.strip().split("\t")
-            key = self.key_type(fields[0])
-            self.idx[key] = int(fields[1])
+            try:
+                key = self.key_type(fields[0])
+                self.idx[key] = int(fields[1])
+            except (ValueError, IndexError):
+                raise ValueError(f"{self.idx_path}: invalid RecordIO index, line {number} is "
+                                 f"{line!r} (expected 'key<TAB>byte offset')") from None
             self.keys.append(key)
 
     def _reopen(self):
         super()._reopen()
-        self.fidx = open(self.idx_path, "a" if self.writable else "r")
-        if not self.writable:
-            self.idx, self.keys = {}, []
-            self._load_index()
+        self.fidx = open(self.idx_path)
+        self.idx, self.keys = {}, []
+        self._load_index()
 
     def close(self):
         if not getattr(self, "is_open", False):
             return
-        super().close()
-        self.fidx.close()
+        if not self.writable:
+            super().close()
+            self.fidx.close()
+            return
+        self.is_open = False
+        self.pid = None
+        commit_all([self.handle, self.fidx])
 
     def __getstate__(self):
         state = super().__getstate__()
-        if self.is_open and self.writable:
-            self.fidx.flush()
         state["fidx"] = None
         return state
 
@@ -248,7 +266,7 @@ class MXIndexedRecordIO(MXRecordIO):
         key = self.key_type(idx)
         pos = self.tell()
         self.write(buf)
-        self.fidx.write(f"{key}\t{pos}\n")
+        self.fidx.write(f"{key}\t{pos}\n".encode())
         self.idx[key] = pos
         self.keys.append(key)
 

@@ -10,6 +10,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
+import mxjax as mx
 from mxjax import _files as files
 from mxjax.base import MXNetError
 from mxjax.ndarray import serialization as ser
@@ -261,8 +262,47 @@ def test_sparse_indices_are_checked():
 
 
 def test_sparse_array_too_large_to_hold_densely_is_refused():
-    with pytest.raises(MXNetError, match="too large to densify"):
+    with pytest.raises(MXNetError, match="held densely"):
         loads(nd_file(rsp_record([0], nrows=1 << 62)))
+
+
+def empty_sparse_record(stype, shape):
+    """A row_sparse or csr array of ``shape`` storing nothing: a few dozen bytes."""
+    storage = (0, *shape[1:]) if stype == 1 else (0,)
+    head = struct.pack("<Ii", V2, stype)
+    for dims in (storage, shape):
+        head += struct.pack(f"<i{len(dims)}q", len(dims), *dims)
+    head += struct.pack("<iii", 1, 0, 0)  # cpu(0), float32
+    if stype == 1:
+        return head + struct.pack("<iiq", 6, 1, 0)
+    indptr = np.zeros(shape[0] + 1, "<i8")
+    return (head + struct.pack("<iiqiiq", 6, 1, shape[0] + 1, 6, 1, 0)) + indptr.tobytes()
+
+
+@pytest.mark.parametrize("stype, shape", [(1, (1 << 22, 1 << 10)), (2, (2, 1 << 40))],
+                         ids=["row_sparse", "csr"])
+def test_tiny_sparse_bomb_is_refused_before_any_allocation(tmp_path, monkeypatch, stype, shape):
+    path = tmp_path / "bomb.params"
+    path.write_bytes(nd_file(empty_sparse_record(stype, shape)))
+    assert path.stat().st_size < 150
+    allocations = []
+    monkeypatch.setattr(SparseArray, "densify", lambda self: allocations.append(self.shape))
+    with pytest.raises(MXNetError, match=r"would take [\d,.]+ GiB held densely.*"
+                                         "MXJAX_SPARSE_DENSE_LIMIT"):
+        mx.nd.load(str(path))
+    assert allocations == []
+
+
+def test_sparse_dense_limit_is_configurable(monkeypatch):
+    buf = nd_file(empty_sparse_record(1, (4, 8)))  # 128 bytes held densely
+    monkeypatch.setenv("MXJAX_SPARSE_DENSE_LIMIT", "127")
+    with pytest.raises(MXNetError, match="limit of 127 bytes"):
+        loads(buf)
+    monkeypatch.setenv("MXJAX_SPARSE_DENSE_LIMIT", "128")
+    np.testing.assert_array_equal(loads(buf)[0], np.zeros((4, 8)))
+    monkeypatch.setenv("MXJAX_SPARSE_DENSE_LIMIT", "lots")
+    with pytest.raises(MXNetError, match="must be a number of bytes"):
+        loads(buf)
 
 
 def csr_record(indptr, indices):
@@ -302,6 +342,9 @@ class HalfWriter:
         return self
 
     def __exit__(self, *exc):
+        self.f.close()
+
+    def close(self):
         self.f.close()
 
     def write(self, data):

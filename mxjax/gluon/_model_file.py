@@ -16,6 +16,7 @@ a hybridized block is traced again from that code rather than run from the saved
 import json
 
 from .. import symbol
+from .._files import write_atomically
 
 __all__ = ["save_model", "load_model"]
 
@@ -67,8 +68,7 @@ def save_model(block, prefix):
 
     model = {}
     describe(block, model)
-    with open(prefix + "-model.json", "w") as f:
-        json.dump(model, f)
+    write_atomically(prefix + "-model.json", json.dumps(model))
     block.save_parameters(prefix + "-model.params")
 
 

@@ -15,8 +15,8 @@ import warnings
 import numpy as np
 
 from .. import autograd, symbol
-from .. import ndarray as nd
 from ..executor import monitored_values
+from ..ndarray import utils as nd_utils
 from ..ndarray.ndarray import STORAGE_TYPE_IDS
 from ..ndarray.serialization import DTYPE_NAMES
 from ..symbol import Symbol, graph_run, inference
@@ -85,7 +85,7 @@ def run_op_hook(block, hook, inputs):
 def export(block, path, epoch=0, remove_amp_cast=True):
     """Write ``path-symbol.json`` and ``path-%04d.params`` (MXNet's formats)."""
     _, out = _graph(block)
-    out.save(f"{path}-symbol.json", remove_amp_cast=remove_amp_cast)
+    graph_json = out.tojson(remove_amp_cast)
     arg_names = set(out.list_arguments())
     params = {p.name: p for p in block.collect_params().values()}
     graph_inputs = out.list_inputs()
@@ -97,7 +97,9 @@ def export(block, path, epoch=0, remove_amp_cast=True):
     for name in params:
         if name not in graph_inputs:
             warnings.warn(f'Parameter "{name}" is not found in the graph. ', stacklevel=3)
-    nd.save(f"{path}-{epoch:04d}.params", arg_dict)
+    # Both files in one atomic step: a failure leaves the old pair, never a mismatched one.
+    nd_utils.save_with(f"{path}-{epoch:04d}.params", arg_dict,
+                       [(f"{path}-symbol.json", graph_json)])
 
 
 def _common_prefix(names):

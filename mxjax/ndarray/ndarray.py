@@ -710,9 +710,19 @@ def _set_basic(bkey):
     def set_(data, value, *lows):
         # Broadcast to the indexed result's shape (integer axes dropped), then write it.
         value = value.reshape(_squeeze_to(value.shape, bkey.out_shape))
+        _check_broadcast(value.shape, bkey.out_shape)
         return (indexing.put(data, bkey, lows, jnp.broadcast_to(value, bkey.out_shape)),)
 
     return set_
+
+
+def _check_broadcast(vshape, target):
+    """MXNet's (numpy's) error for a value that does not broadcast to the written part."""
+    vshape, target = tuple(vshape), tuple(target)
+    if len(vshape) > len(target) or any(v not in (1, t) for v, t in
+                                        zip(vshape[::-1], target[::-1])):
+        raise ValueError("operands could not be broadcast together with remapped "
+                         f"shapes[original->remapped]: {vshape} and requested shape {target}")
 
 
 def _squeeze_to(vshape, tshape):
@@ -736,6 +746,8 @@ def _set_advanced(structure):
 def _fill(shape, dtype):
     def fill(value):
         value = value.astype(dtype)
+        if value.shape != shape:
+            _check_broadcast(value.shape, shape)
         return (value if value.shape == shape else jnp.broadcast_to(value, shape),)
 
     return fill
@@ -786,6 +798,8 @@ def empty(shape, ctx=None, dtype=None):
 
 
 def _check_known_shape(op, shape):
+    from ..operator import spec
+    spec.get(op).parse_attrs({"shape": shape})  # sizes checked before filling on the host
     # MXNet outside mx.np_shape(): no axes, or an axis of size 0, is an unknown shape, and
     # a creation operator cannot infer one.
     if not shape or 0 in shape:

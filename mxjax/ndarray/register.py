@@ -127,7 +127,7 @@ def _prepare(spec, args, kwargs, training):
         call.attrs = dict(call.attrs)
         for k in spec.dynamic:
             value = kwargs.get(k, spec.attrs[k])
-            if value is _spec.Required:
+            if _spec.is_required(value):
                 raise MXNetError(f"{spec.name}: required argument '{k}' is missing")
             call.attrs[k] = _spec.hashable(value)
     return inputs, call

@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 from ml_dtypes import bfloat16
 
-from .._files import write_atomically
+from .._files import write_all_atomically
 from ..base import MXNetError
 
 __all__ = ["SparseArray", "dumps", "loads", "save", "load", "dumps_array", "loads_array"]
@@ -236,14 +236,34 @@ class _Reader:
             raise self.error(f"{what} is not valid utf-8", start) from err
 
 
+SPARSE_LIMIT_ENV = "MXJAX_SPARSE_DENSE_LIMIT"
+_DEFAULT_SPARSE_LIMIT = 2 ** 31
+
+
+def sparse_dense_limit():
+    """Most bytes a sparse array read from a file may take held densely (how mxjax holds
+    sparse arrays): ``$MXJAX_SPARSE_DENSE_LIMIT``, default 2 GiB."""
+    text = os.environ.get(SPARSE_LIMIT_ENV)
+    if text is None:
+        return _DEFAULT_SPARSE_LIMIT
+    try:
+        return int(text)
+    except ValueError:
+        raise MXNetError(f"{SPARSE_LIMIT_ENV} must be a number of bytes, got {text!r}") from None
+
+
 def _sparse(r, stype, shape, values, aux, what, pos):
     """The row_sparse (stype 1) or csr (stype 2) array, its indices checked against its
-    shape; refused when its dense form (how mxjax holds it) could not be allocated."""
-    try:
-        np.empty(shape, values.dtype)
-    except (MemoryError, ValueError) as err:
-        raise r.error(f"{what}: sparse array of shape {shape} is too large to densify", pos) \
-            from err
+    shape; refused when its dense form would exceed :func:`sparse_dense_limit`, so a tiny
+    file cannot make mxjax allocate gigabytes."""
+    dense_bytes = math.prod(shape) * values.dtype.itemsize
+    limit = sparse_dense_limit()
+    if dense_bytes > limit:
+        name = "row_sparse" if stype == 1 else "csr"
+        raise r.error(f"{what}: {name} array of shape {shape} {values.dtype} would take "
+                      f"{dense_bytes / 2**30:,.1f} GiB held densely, more than the limit of "
+                      f"{limit} bytes (mxjax holds sparse arrays densely; raise the limit "
+                      f"with the environment variable {SPARSE_LIMIT_ENV})", pos)
     if stype == 1:
         (rows,) = aux
         if (not shape or rows.ndim != 1 or values.shape != rows.shape + shape[1:]
@@ -356,16 +376,19 @@ def loads_array(buf, np_shape=False):
 
 # ---------------------------------------------------------------------------- files
 
-def save(fname, data, np_shape=False):
+def save(fname, data, np_shape=False, companions=()):
     """Write ``data`` (see :func:`dumps`) to the file ``fname`` as MXNet's ``mx.nd.save`` does.
 
     The bytes go to a temporary file in the same directory, which then replaces ``fname``, so
-    ``fname`` is never left half-written. I/O failures raise :class:`~mxjax.base.MXNetError`.
+    ``fname`` is never left half-written; a symlink keeps pointing to the new content and an
+    existing file keeps its permissions. ``companions`` are more ``(fname, bytes or str)``
+    files (an export's ``-symbol.json``) written in the same step: all of them are on disk
+    before any target is replaced. I/O failures raise :class:`~mxjax.base.MXNetError`.
     """
     payload = dumps(data, np_shape)  # a bad input fails before any file is touched
     fname = os.fspath(fname)
     try:
-        write_atomically(fname, payload)
+        write_all_atomically([*companions, (fname, payload)])
     except OSError as err:
         raise MXNetError(f"nd.save: cannot write {fname!r}: {err}") from err
 

@@ -66,6 +66,12 @@ def save(fname, data):
     serialization.save(fname, _to_numpy(data), util.is_np_shape())
 
 
+def save_with(fname, data, companions):
+    """``save``, plus the ``(fname, text)`` files in ``companions`` written in the same
+    atomic step (a checkpoint's ``-symbol.json`` and its ``.params`` stay a matching pair)."""
+    serialization.save(fname, _to_numpy(data), util.is_np_shape(), companions)
+
+
 def load(fname):
     """Load what ``save`` (mxjax's or MXNet's) wrote: a list or a dict of NDArrays."""
     return _to_ndarrays(serialization.load(fname, util.is_np_shape()))

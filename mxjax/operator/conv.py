@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ..base import MXNetError, shape_error
+from ..base import MXNetError, check_same_dtype, shape_error
 from .cpu_kernels import conv_general
 from .spec import Required, register, unless_attr
 
@@ -103,11 +103,11 @@ def _accumulation(data):
     return jnp.float32 if data.dtype == jnp.float16 else None
 
 
-def _param_shapes(weight_shape):
-    """``infer_params`` for a convolution family member, given its weight-shape rule."""
+def _param_shapes(op, weight_shape):
+    """``infer_params`` for convolution family member ``op``, given its weight-shape rule."""
 
     def infer(shapes, attrs):
-        geo = _geometry("", shapes["data"], attrs["kernel"], attrs["stride"], attrs["dilate"],
+        geo = _geometry(op, shapes["data"], attrs["kernel"], attrs["stride"], attrs["dilate"],
                         attrs["pad"], attrs["layout"])
         channels = shapes["data"][geo.channel_axis]
         wanted = {"weight": weight_shape(geo, channels, attrs["num_filter"],
@@ -126,19 +126,23 @@ def _conv_weight_shape(geo, channels, num_filter, num_group):
     return geo.to_layout((num_filter, channels // num_group, *geo.kernel))
 
 
-_COMMON = dict(kernel=Required, stride=(), dilate=(), pad=())
+_COMMON = dict(kernel=Required(tuple), stride=(), dilate=(), pad=())
+# MXNet rejects these when it infers shapes; mxjax when the operator is created.
+_BOUNDS = dict(kernel=1, stride=1, dilate=1, num_filter=1, num_group=1)
 _CUDNN = dict(cudnn_tune=None, cudnn_off=False, layout=None)
-_GRAPH = dict(conditional_inputs={"bias": unless_attr("no_bias")}, lists_input_names=True)
+_GRAPH = dict(conditional_inputs={"bias": unless_attr("no_bias")}, lists_input_names=True,
+              bounds=_BOUNDS)
 
 
 @register("Convolution", inputs=("data", "weight", "bias"),
-          attrs=dict(_COMMON, num_filter=Required, num_group=1, workspace=1024,
+          attrs=dict(_COMMON, num_filter=Required(int), num_group=1, workspace=1024,
                      no_bias=False, **_CUDNN),
-          infer_params=_param_shapes(_conv_weight_shape), **_GRAPH)
+          infer_params=_param_shapes("Convolution", _conv_weight_shape), **_GRAPH)
 def convolution(data, weight, bias, *, kernel, stride, dilate, pad, num_filter, num_group,
                 workspace, no_bias, cudnn_tune, cudnn_off, layout):
     """N-D convolution (cross-correlation) with optional groups, dilation and padding."""
     op = "Convolution"
+    check_same_dtype(op, data, weight=weight, bias=None if no_bias else bias)
     geo = _geometry(op, data.shape, kernel, stride, dilate, pad, layout)
     channels = data.shape[geo.channel_axis]
     _check_groups(op, channels, num_filter, num_group)
@@ -167,9 +171,10 @@ def convolution(data, weight, bias, *, kernel, stride, dilate, pad, num_filter, 
 
 # The first Convolution: the same arguments and results, its own name in graphs.
 register("Convolution_v1", inputs=("data", "weight", "bias"),
-         attrs=dict(_COMMON, num_filter=Required, num_group=1, workspace=1024, no_bias=False,
+         attrs=dict(_COMMON, num_filter=Required(int), num_group=1, workspace=1024, no_bias=False,
                     **_CUDNN),
-         infer_params=_param_shapes(_conv_weight_shape), **_GRAPH)(convolution)
+         infer_params=_param_shapes("Convolution_v1", _conv_weight_shape),
+         **_GRAPH)(convolution)
 
 
 # ---------------------------------------------------------------------------------------
@@ -198,13 +203,14 @@ def _deconv_pads(geo, sizes, adj, target_shape):
 
 
 @register("Deconvolution", inputs=("data", "weight", "bias"),
-          attrs=dict(_COMMON, adj=(), target_shape=(), num_filter=Required, num_group=1,
+          attrs=dict(_COMMON, adj=(), target_shape=(), num_filter=Required(int), num_group=1,
                      workspace=512, no_bias=True, **_CUDNN),
-          infer_params=_param_shapes(_deconv_weight_shape), **_GRAPH)
+          infer_params=_param_shapes("Deconvolution", _deconv_weight_shape), **_GRAPH)
 def deconvolution(data, weight, bias, *, kernel, stride, dilate, pad, adj, target_shape,
                   num_filter, num_group, workspace, no_bias, cudnn_tune, cudnn_off, layout):
     """Transposed convolution: the gradient of Convolution with respect to its input."""
     op = "Deconvolution"
+    check_same_dtype(op, data, weight=weight, bias=None if no_bias else bias)
     geo = _geometry(op, data.shape, kernel, stride, dilate, pad, layout)
     channels = data.shape[geo.channel_axis]
     _check_groups(op, channels, num_filter, num_group)
@@ -241,7 +247,7 @@ def _im2col(data, geo):
     return patches.reshape(patches.shape[0], patches.shape[1], -1)
 
 
-@register("im2col", attrs=dict(_COMMON), lists_input_names=True)
+@register("im2col", attrs=dict(_COMMON), lists_input_names=True, bounds=_BOUNDS)
 def im2col(data, *, kernel, stride, dilate, pad):
     """Sliding windows of (N, C, *spatial) data as columns: shape (N, C * prod(kernel), L),
     L the number of window positions; the column axis runs over C, then the kernel."""
@@ -249,7 +255,8 @@ def im2col(data, *, kernel, stride, dilate, pad):
     return _im2col(data, geo)
 
 
-@register("col2im", attrs=dict(output_size=Required, **_COMMON), lists_input_names=True)
+@register("col2im", attrs=dict(output_size=Required(tuple), **_COMMON), lists_input_names=True,
+          bounds=_BOUNDS)
 def col2im(data, *, output_size, kernel, stride, dilate, pad):
     """The inverse layout of ``im2col``: columns (N, C * prod(kernel), L) summed back into
     an (N, C, *output_size) image (overlapping windows add up)."""

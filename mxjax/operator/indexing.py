@@ -100,7 +100,7 @@ def _cast_value(value, dtype):
 
 
 @register("one_hot", inputs=("indices",),
-          attrs=dict(depth=Required, on_value=1.0, off_value=0.0, dtype="float32"),
+          attrs=dict(depth=Required(int), on_value=1.0, off_value=0.0, dtype="float32"),
           lists_input_names=True)
 def one_hot(indices, *, depth, on_value, off_value, dtype):
     """Expand indices into one-hot vectors of length ``depth`` (out-of-range: all off)."""

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ..base import MXNetError, shape_error
+from ..base import MXNetError, check_same_dtype, shape_error
 from .elemwise import expm1
 from .spec import Required, choices_type, register, unless_attr
 
@@ -44,13 +44,14 @@ def _fc_param_shapes(shapes, attrs):
 
 
 @register("FullyConnected", inputs=("data", "weight", "bias"),
-          attrs=dict(num_hidden=Required, no_bias=False, flatten=True),
+          attrs=dict(num_hidden=Required(int, low=1), no_bias=False, flatten=True),
           infer_params=_fc_param_shapes, conditional_inputs={"bias": unless_attr("no_bias")},
           lists_input_names=True)
 def fully_connected(data, weight, bias, *, num_hidden, no_bias, flatten):
     """Affine map ``data @ weight.T + bias`` over the flattened (or last) axis."""
     units = _fc_in_units(data.shape, flatten)
     _check_shape("FullyConnected", "weight", weight, (num_hidden, units), data=data.shape)
+    check_same_dtype("FullyConnected", data, weight=weight, bias=None if no_bias else bias)
     x = data.reshape(data.shape[0], units) if flatten else data
     acc = jnp.float32 if data.dtype == jnp.float16 else None
     out = lax.dot_general(x, weight, (((x.ndim - 1,), (1,)), ((), ())),
@@ -206,8 +207,8 @@ def _embedding_param_shapes(shapes, attrs):
 
 
 @register("Embedding", inputs=("data", "weight"),
-          attrs=dict(input_dim=Required, output_dim=Required, dtype="float32",
-                     sparse_grad=False),
+          attrs=dict(input_dim=Required(int, low=1), output_dim=Required(int, low=1),
+                     dtype="float32", sparse_grad=False),
           infer_params=_embedding_param_shapes,
           input_dtypes={"weight": lambda dtype, attrs: attrs["dtype"]}, lists_input_names=True)
 def embedding(data, weight, *, input_dim, output_dim, dtype, sparse_grad):
@@ -220,8 +221,8 @@ def embedding(data, weight, *, input_dim, output_dim, dtype, sparse_grad):
 
 
 @register("_contrib_SparseEmbedding", inputs=("data", "weight"),
-          attrs=dict(input_dim=Required, output_dim=Required, dtype="float32",
-                     deterministic=False),
+          attrs=dict(input_dim=Required(int, low=1), output_dim=Required(int, low=1),
+                     dtype="float32", deterministic=False),
           infer_params=_embedding_param_shapes,
           input_dtypes={"weight": lambda dtype, attrs: attrs["dtype"]}, lists_input_names=True)
 def sparse_embedding(data, weight, *, input_dim, output_dim, dtype, deterministic):

@@ -305,7 +305,7 @@ def l2_normalization(data, *, eps, mode):
     return (x / norm).astype(data.dtype)
 
 
-@register("LRN", attrs=dict(alpha=1e-4, beta=0.75, knorm=2.0, nsize=Required),
+@register("LRN", attrs=dict(alpha=1e-4, beta=0.75, knorm=2.0, nsize=Required(int)),
           total_outputs=2, output_names=("output",), lists_input_names=True)
 def lrn(data, *, alpha, beta, knorm, nsize):
     """Local response normalisation across ``nsize`` neighbouring channels."""

@@ -167,7 +167,7 @@ def _infer_params(shapes, attrs):
 
 
 @register("RNN", inputs=("data", "parameters", "state", "state_cell", "sequence_length"),
-          attrs=dict(state_size=Required, num_layers=Required, bidirectional=False,
+          attrs=dict(state_size=Required(int), num_layers=Required(int), bidirectional=False,
                      mode=Required, p=0.0, state_outputs=False, projection_size=None,
                      lstm_state_clip_min=None, lstm_state_clip_max=None,
                      lstm_state_clip_nan=False, use_sequence_length=False),

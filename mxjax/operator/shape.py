@@ -109,7 +109,7 @@ def flatten(data):
     return data.reshape(data.shape[0], -1) if data.ndim else data.reshape(1, 1)
 
 
-@register("expand_dims", attrs=dict(axis=Required))
+@register("expand_dims", attrs=dict(axis=Required(int)))
 def expand_dims(data, *, axis):
     """Insert an axis of size 1 at ``axis``."""
     return jnp.expand_dims(data, _axis("expand_dims", axis, data.ndim, extra=1))
@@ -163,7 +163,7 @@ def _check_block_input(op, data, block_size):
                              "be 0")
 
 
-@register("depth_to_space", attrs=dict(block_size=Required), lists_input_names=True)
+@register("depth_to_space", attrs=dict(block_size=Required(int)), lists_input_names=True)
 def depth_to_space(data, *, block_size):
     """Move blocks of channels into space: (N, C*b*b, H, W) -> (N, C, H*b, W*b)."""
     b = block_size
@@ -176,7 +176,7 @@ def depth_to_space(data, *, block_size):
     return x.reshape(n, c // (b * b), h * b, w * b)
 
 
-@register("space_to_depth", attrs=dict(block_size=Required), lists_input_names=True)
+@register("space_to_depth", attrs=dict(block_size=Required(int)), lists_input_names=True)
 def space_to_depth(data, *, block_size):
     """Move spatial blocks into channels: (N, C, H*b, W*b) -> (N, C*b*b, H, W)."""
     b = block_size
@@ -238,7 +238,7 @@ def _split_at(op, data, axis, bounds, squeeze_axis):
 
 
 @register("SliceChannel", aliases=("split",),
-          attrs=dict(num_outputs=Required, axis=1, squeeze_axis=False),
+          attrs=dict(num_outputs=Required(int, low=1), axis=1, squeeze_axis=False),
           num_outputs=lambda attrs: attrs["num_outputs"], lists_input_names=True)
 def split(data, *, num_outputs, axis, squeeze_axis):
     """Split into ``num_outputs`` equal parts along ``axis``."""
@@ -300,7 +300,7 @@ def tile(data, *, reps):
     return jnp.tile(data, reps) if reps else data
 
 
-@register("repeat", attrs=dict(repeats=Required, axis=None), lists_input_names=True)
+@register("repeat", attrs=dict(repeats=Required(int), axis=None), lists_input_names=True)
 def repeat(data, *, repeats, axis):
     """Repeat each element ``repeats`` times along ``axis`` (the flattened array if None)."""
     if repeats < 0:

@@ -68,8 +68,28 @@ def _softmax(op, data, length, *, axis, temperature, dtype, use_length, negate=F
         result = shifted - jnp.log(total)
     else:
         result = exps / (total if mask is None else jnp.where(total == 0, 1, total))
+    if (data.dtype == jnp.float32 and axis == data.ndim - 1 and mask is None and not negate
+            and temperature in (None, 1.0) and out_dtype is None):
+        result = _onednn_nan_rows(x, result, axis, log)
     # Rounded to the input's precision first, as MXNet computes in the input dtype.
     return result.astype(data.dtype).astype(out_dtype or data.dtype)
+
+
+_LOG_FLT_MAX = float(np.log(np.finfo(np.float32).max))
+
+
+def _onednn_nan_rows(x, result, axis, log):
+    """Rows holding NaN (or +inf) as MXNet 1.9.1's float32 last-axis kernel (oneDNN) gives
+    them: its maximum skips NaN and its sum saturates, so softmax is NaN where the input is
+    NaN and 0 elsewhere (``softmax([nan, 1]) == [nan, 0]``), and log_softmax is
+    ``x - max - log(FLT_MAX)``."""
+    top = lax.stop_gradient(jnp.max(jnp.where(jnp.isnan(x), -jnp.inf, x), axis=axis,
+                                    keepdims=True))
+    shifted = x - top
+    exps = jnp.exp(shifted)
+    broken = jnp.isnan(jnp.sum(exps, axis=axis, keepdims=True))
+    quirk = shifted - _LOG_FLT_MAX if log else jnp.where(jnp.isnan(exps), jnp.nan, 0.0)
+    return jnp.where(broken, quirk, result)
 
 
 @register("softmax", inputs=("data", "length"), attrs=_SOFTMAX_ATTRS,

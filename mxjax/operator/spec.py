@@ -22,18 +22,37 @@ import jax
 import numpy as np
 
 from ..base import MXNetError
+from .attr_check import check_value, kind_of
 
-__all__ = ["OpSpec", "Required", "register", "get", "add_alias", "all_specs", "infer_param_shapes",
-           "choices_type", "if_attr", "unless_attr"]
+__all__ = ["OpSpec", "Required", "is_required", "register", "get", "add_alias", "all_specs",
+           "infer_param_shapes", "choices_type", "if_attr", "unless_attr"]
 
 
 class _RequiredType:
+    __slots__ = ("kind", "low")
+
+    def __init__(self, kind=None, low=None):
+        self.kind = kind
+        self.low = low
+
+    def __call__(self, kind, low=None):
+        """``Required(int, low=1)``: a required attribute of that kind (``int``: MXNet's
+        32-bit int; ``float``, ``bool``, ``tuple`` for a shape), checked at every call and
+        every ``-symbol.json`` load."""
+        return _RequiredType(kind, low)
+
     def __repr__(self):
         return "Required"
 
 
 Required = _RequiredType()
-"""Default value marking an attribute the caller must give."""
+"""Default value marking an attribute the caller must give; ``Required(int, low=1)``
+also gives its kind and lower bound."""
+
+
+def is_required(default):
+    """Whether an attribute default is ``Required`` (with or without a kind)."""
+    return isinstance(default, _RequiredType)
 
 
 @dataclass(eq=False)
@@ -138,6 +157,12 @@ class OpSpec:
     differentiable: bool = True
     zero_gradient: bool = False
     stateful: bool = False
+    # Lower bounds of attributes, as MXNet's parameter structs declare them (a shape's
+    # bound holds for each entry); checked with the kinds in ``attr_check``.
+    bounds: dict = field(default_factory=dict)
+    # ``(attrs) -> None``: checks across attributes (arange's step != 0), raising
+    # MXNetError; run with the kinds and bounds whenever the attributes are parsed.
+    check: Callable = None
 
     # Whether an unknown keyword is ignored rather than an error. MXNet 1.9.1 checks keywords
     # against an operator's parameter struct: one without (no attributes, fixed inputs) or
@@ -149,6 +174,11 @@ class OpSpec:
         self.input_names = frozenset(self.inputs)
         if self.ignores_unknown_keywords is None:
             self.ignores_unknown_keywords = not self.attrs and not self.variadic
+        self.attr_kinds = {}
+        for name, default in self.attrs.items():
+            kind = kind_of(default, self.bounds.get(name), name)
+            if kind is not None:
+                self.attr_kinds[name] = kind
 
     def parse_attrs(self, kwargs):
         """Validate keyword attributes against the spec and fill in defaults.
@@ -166,14 +196,22 @@ class OpSpec:
         attrs = {}
         for name, default in self.attrs.items():
             value = kwargs.get(name, default)
-            if value is Required:
-                raise MXNetError(f"{self.name}: required argument '{name}' is missing")
-            if isinstance(default, tuple) and isinstance(value, int) and \
+            if isinstance(value, _RequiredType):
+                raise MXNetError(f"{self.name}: required argument '{name}' is missing "
+                                 f"(Required parameter {name} of {_kind_text(default)} "
+                                 "is not presented)")
+            kind = self.attr_kinds.get(name)
+            value = hashable(value)
+            if kind is not None and kind.type is tuple and isinstance(value, int) and \
                     not isinstance(value, bool):
                 value = (value,)  # MXNet reads a shape given as one number as a 1-tuple
-            attrs[name] = hashable(value)
+            if kind is not None:
+                check_value(self.name, name, kind, value)
+            attrs[name] = value
         if self.extra_attrs is not None:
             attrs.update(self.extra_attrs({k: kwargs[k] for k in sorted(unknown)}))
+        if self.check is not None:
+            self.check(attrs)
         return attrs
 
     def parse_attr_strings(self, strings):
@@ -316,7 +354,8 @@ class OpSpec:
         for n in self.inputs:
             lines.append(f"{n} : NDArray" + (" (variadic)" if self.variadic else ""))
         for n, d in self.attrs.items():
-            lines.append(f"{n} : {'required' if d is Required else f'optional, default={d!r}'}")
+            required = isinstance(d, _RequiredType)
+            lines.append(f"{n} : {'required' if required else f'optional, default={d!r}'}")
         return "\n".join(lines)
 
 
@@ -347,8 +386,8 @@ def hashable(value):
 
 def _describe(default):
     """MXNet's type description of an attribute, as far as its default tells it."""
-    if default is Required:
-        return "required"
+    if isinstance(default, _RequiredType):
+        return f"{_kind_text(default)}, required" if default.kind else "required"
     if default is None:
         return "optional, default=None"
     if isinstance(default, bool):
@@ -368,9 +407,15 @@ def choices_type(choices, default=Required):
     """MXNet's description of an attribute taking one of ``choices``:
     ``{'a', 'b'}, required`` or ``{'a', 'b'},optional, default='a'``."""
     names = "{" + ", ".join(repr(c) for c in sorted(choices)) + "}"
-    if default is Required:
+    if isinstance(default, _RequiredType):
         return f"{names}, required"
     return f"{names},optional, default='{default}'"
+
+
+def _kind_text(default):
+    """MXNet's word for a required attribute's kind ("int", "Shape(tuple)", ...)."""
+    kind = kind_of(default)
+    return kind.describe() if kind is not None else "value"
 
 
 def _parse_attr_string(text, default):
@@ -382,13 +427,19 @@ def _parse_attr_string(text, default):
         return None if text == "None" != default else text
     if text in ("true", "false"):  # C++ writes booleans in lower case
         return text == "true"
+    kind = getattr(default, "kind", None) or type(default)
     try:
         value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        if kind is float:
+            try:
+                return float(text)  # "inf", "nan"
+            except ValueError:
+                pass
         return text
-    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if isinstance(default, tuple) and isinstance(value, int) and not isinstance(value, bool):
+    if kind is tuple and isinstance(value, int) and not isinstance(value, bool):
         return (value,)  # MXNet reads a shape written as one number ("-1") as a 1-tuple
     return hashable(value)
 

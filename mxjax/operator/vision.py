@@ -38,7 +38,7 @@ def _upsampling_weight_shape(shapes, attrs):
 
 
 @register("UpSampling", inputs=("data",), variadic=True,
-          attrs=dict(scale=Required, num_filter=0, sample_type=Required,
+          attrs=dict(scale=Required(int, low=1), num_filter=0, sample_type=Required,
                      multi_input_mode="concat", workspace=512),
           infer_params=_upsampling_weight_shape, lists_input_names=True)
 def upsampling(*data, scale, num_filter, sample_type, multi_input_mode, workspace):

@@ -15,6 +15,7 @@ import pickle
 import jax.numpy as jnp
 import numpy as np
 
+from ..base import MXNetError
 from ..ndarray import serialization, sparse
 from ..ndarray.ndarray import NDArray
 
@@ -129,7 +130,7 @@ class _Unpickler(pickle.Unpickler):
                 return found
         elif (module, name) in _DATA_GLOBALS:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(
+        raise MXNetError(
             f"optimizer states: refusing to load {module}.{name} (only arrays, optimizers, "
             "learning-rate schedulers and plain data are loaded from a states file)")
 
@@ -142,5 +143,14 @@ def dumps(obj):
 
 
 def loads(data):
-    """Unpickle states written by mxjax or by MXNet 1.9.1."""
-    return _Unpickler(io.BytesIO(data)).load()
+    """Unpickle states written by mxjax or by MXNet 1.9.1; anything else (a damaged file, a
+    pickle naming other classes or functions) raises MXNetError and runs nothing."""
+    try:
+        return _Unpickler(io.BytesIO(data)).load()
+    except MXNetError:
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
+            IndexError, KeyError, ImportError, MemoryError, RecursionError,
+            OverflowError) as err:
+        raise MXNetError(f"optimizer states: not a valid states file "
+                         f"({type(err).__name__}: {err})") from None

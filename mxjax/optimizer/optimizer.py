@@ -15,6 +15,7 @@ import warnings
 import jax.numpy as jnp
 import numpy as np
 
+from ..base import MXNetError
 from ..ndarray import ndarray as _nd
 from ..operator.optimizer_ops import param
 from . import _fused, _pickle
@@ -389,10 +390,13 @@ class Updater:
     def set_states(self, states):
         """Set the states from ``get_states`` bytes (MXNet's pickle format)."""
         states = _pickle.loads(states)
+        optimizer = self.optimizer
         if isinstance(states, tuple) and len(states) == 2:
-            self.states, self.optimizer = states
-        else:
-            self.states = states
+            states, optimizer = states
+        if not isinstance(states, dict) or not isinstance(optimizer, Optimizer):
+            raise MXNetError("set_states: not optimizer states (expected a dict of states, "
+                             f"or a (states, Optimizer) pair; got {type(states).__name__})")
+        self.states, self.optimizer = states, optimizer
         self.states_synced = dict.fromkeys(self.states.keys(), False)
 
     def get_states(self, dump_optimizer=False):

@@ -15,6 +15,7 @@ from numbers import Number
 import numpy as np
 
 from .. import attribute as _attribute
+from .._files import write_atomically
 from ..base import MXNetError, NotImplementedForSymbol, numeric_types
 from ..ndarray.ndarray import FORWARDED_METHODS, STORAGE_TYPE_IDS
 from ..ndarray.serialization import DTYPE_FLAGS
@@ -326,8 +327,7 @@ class Symbol:
 
     def save(self, fname, remove_amp_cast=True):
         """Write ``tojson()`` to the file ``fname``."""
-        with open(fname, "w", encoding="utf-8") as f:
-            f.write(self.tojson(remove_amp_cast))
+        write_atomically(fname, self.tojson(remove_amp_cast))
 
     def debug_str(self):
         """A readable listing of the graph's nodes, inputs and attributes."""
@@ -557,8 +557,13 @@ def load(fname):
     """Load a symbol from a ``-symbol.json`` file (MXNet's or mxjax's)."""
     if not isinstance(fname, str):
         raise TypeError("fname need to be string")
-    with open(fname, encoding="utf-8") as f:
-        return load_json(f.read())
+    try:
+        with open(fname, encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError as err:
+        raise MXNetError(f"load: {fname!r} is not an MXNet symbol file (not UTF-8 text: "
+                         f"{err})") from None
+    return load_json(text)
 
 
 def load_json(json_str):

@@ -1,0 +1,6 @@
+"""``mx.image`` (also ``mx.img``): image decoding, resizing, cropping and augmentation."""
+
+from .image import *  # noqa: F403
+from .image import __all__ as _image_all
+
+__all__ = list(_image_all)

@@ -110,7 +110,8 @@ def augmenters(mx):
 def augmenter_cases(mx, img):
     small = mx.image.fixed_crop(img, 5, 3, 14, 10)  # keeps the golden file small
     inputs = {"full": img, "small": small, "float": small.astype("float32")}
-    out = {}
+    base = mx.image.Augmenter(a=np.array([1, 2]), b=mx.nd.array([1.5]), c=(3, "x"))
+    out = {"aug/base:dumps": np.array(base.dumps())}
     for name, (make, kind) in augmenters(mx).items():
         dumps = make().dumps()
         out[f"aug/{name}:dumps"] = np.array(dumps if isinstance(dumps, str) else json.dumps(dumps))

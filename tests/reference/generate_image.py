@@ -7,12 +7,14 @@ The cases live in ``image_cases.py`` (run here with MXNet, there with mxjax). In
 PNG of the same pixels written here (``generate_data.write_png``, every row filter).
 Writes ``goldens/image.npz``: the PNG (``input/png``), what MXNet decodes, and the
 outputs of each case (``<case>`` arrays, ``<case>:box`` crop boxes, ``<case>:dumps``
-augmenter descriptions). Random cases seed Python's ``random`` and numpy's global
+augmenter descriptions); the files the ``ImageIter`` cases read (``iterfile/<name>``, a
+.rec and .idx MXNet wrote among them). Random cases seed Python's ``random`` and numpy's global
 generator (``image_cases.seeded``), the two streams MXNet's image code draws from.
 """
 
 import os
 import sys
+import tempfile
 
 import numpy as np
 
@@ -38,6 +40,13 @@ def main():
     arrays.update(cases.function_cases(mx, img))
     arrays.update(cases.augmenter_cases(mx, img))
     arrays.update(cases.create_cases(mx, img))
+    files = cases.iter_files(mx, write_png)
+    with tempfile.TemporaryDirectory() as root:
+        for name, data in files.items():
+            arrays[f"iterfile/{name}"] = np.frombuffer(data, np.uint8)
+            with open(os.path.join(root, name), "wb") as f:
+                f.write(data)
+        arrays.update(cases.iter_cases(mx, root))
     _savez(NPZ, arrays)
     print(f"wrote {len(arrays)} arrays to {NPZ}")
 

@@ -147,3 +147,82 @@ def create_cases(mx, img):
                 result = aug(result)
             out[f"create/{name}/{seed}"] = result.asnumpy()
     return out
+
+
+# ---- ImageIter ---------------------------------------------------------------------------
+ITER_SIZES = [(12, 16), (9, 11), (14, 10), (10, 10), (16, 13)]  # (h, w) of the 5 images
+
+
+def iter_files(mx, png_writer):
+    """name -> bytes of the files the iterator cases read: five PNGs, two .lst files (one
+    label, two labels), and the same images in a .rec with its .idx, written by ``mx``
+    (run by the generator only; the test writes the stored bytes)."""
+    import os
+    import tempfile
+
+    rng = np.random.RandomState(5)
+    files, lines = {}, []  # lines: the two-label list
+    with tempfile.TemporaryDirectory() as tmp:
+        rec = mx.recordio.MXIndexedRecordIO(os.path.join(tmp, "x.idx"),
+                                            os.path.join(tmp, "x.rec"), "w")
+        for i, (h, w) in enumerate(ITER_SIZES):
+            pixels = rng.randint(0, 256, (h, w, 3)).astype(np.uint8)
+            png = png_writer(pixels.reshape(h, -1), w, 8, 2, 3)
+            files[f"img{i}.png"] = png
+            lines.append(f"{i}\t{float(i)}\t{i * 0.5}\timg{i}.png\n")
+            rec.write_idx(i, mx.recordio.pack(mx.recordio.IRHeader(0, float(i), i, 0), png))
+        rec.close()
+        for name in ("x.rec", "x.idx"):
+            with open(os.path.join(tmp, name), "rb") as f:
+                files[name] = f.read()
+    files["two.lst"] = "".join(lines).encode()
+    files["one.lst"] = "".join(f"{i}\t{float(i)}\timg{i}.png\n"
+                               for i in range(len(ITER_SIZES))).encode()
+    return files
+
+
+ITER_CASES = {
+    "lst_pad": dict(batch_size=2, data_shape=(3, 8, 8), path_imglist="one.lst"),
+    "lst_discard": dict(batch_size=2, data_shape=(3, 8, 8), path_imglist="one.lst",
+                        last_batch_handle="discard"),
+    "lst_roll_over": dict(batch_size=2, data_shape=(3, 8, 8), path_imglist="one.lst",
+                          last_batch_handle="roll_over"),
+    "lst_shuffle": dict(batch_size=3, data_shape=(3, 6, 7), path_imglist="one.lst",
+                        shuffle=True, rand_crop=True, rand_mirror=True),
+    "lst_two_labels": dict(batch_size=4, data_shape=(3, 8, 8), path_imglist="two.lst",
+                           label_width=2, dtype="float64", resize=9, mean=True, std=True),
+    "imglist": dict(batch_size=2, data_shape=(3, 5, 5),
+                    imglist=[[1.5, "img0.png"], [[2.0, 3.0], "img3.png"], [4, 5, "img1.png"]],
+                    label_width=2, last_batch_handle="roll_over"),
+    "rec": dict(batch_size=2, data_shape=(3, 8, 8), path_imgrec="x.rec"),
+    "rec_idx_shuffle": dict(batch_size=2, data_shape=(3, 8, 8), path_imgrec="x.rec",
+                            path_imgidx="x.idx", shuffle=True, last_batch_handle="discard"),
+    "rec_parts": dict(batch_size=1, data_shape=(3, 8, 8), path_imgrec="x.rec",
+                      path_imgidx="x.idx", num_parts=2, part_index=1),
+    "aug_list": dict(batch_size=3, data_shape=(3, 7, 9), path_imglist="one.lst",
+                     aug_list=[]),
+}
+
+
+def iter_cases(mx, root):
+    """Three epochs of each case (reset between them): batches, labels and pads."""
+    import os
+
+    out = {}
+    for name, kwargs in ITER_CASES.items():
+        kwargs = dict(kwargs)
+        for key in ("path_imglist", "path_imgrec", "path_imgidx"):
+            if key in kwargs:
+                kwargs[key] = os.path.join(root, kwargs[key])
+        if name == "aug_list":
+            kwargs["aug_list"] = [mx.image.ForceResizeAug((9, 7), interp=1)]
+        seeded(11)
+        it = mx.image.ImageIter(path_root=root, **kwargs)
+        for epoch in range(3):
+            if epoch:
+                it.reset()
+            for i, batch in enumerate(it):
+                out[f"iter/{name}/{epoch}/{i}:data"] = batch.data[0].asnumpy()
+                out[f"iter/{name}/{epoch}/{i}:label"] = batch.label[0].asnumpy()
+                out[f"iter/{name}/{epoch}/{i}:pad"] = np.array(batch.pad)
+    return out

@@ -56,7 +56,7 @@ def test_imread(tmp_path, img):
 
 
 def test_functions(img):
-    check(cases.function_cases(mx, img), 71)
+    check(cases.function_cases(mx, img), 79)
 
 
 def test_color_normalize_writes_its_input(img):
@@ -79,6 +79,10 @@ def test_errors(img):
         mx.image.resize_short(img, 10, interp=6)
     with pytest.raises(mx.MXNetError, match="ContrastJitterAug: the image must be float32"):
         mx.image.ContrastJitterAug(0.2)(img)
+    with pytest.raises(TypeError, match="float32"):
+        mx.image.imrotate(img, 10)
+    with pytest.raises(ValueError, match="2 images and 1 angles"):
+        mx.image.imrotate(mx.nd.zeros((2, 3, 4, 4)), mx.nd.array([1.0]))
     with pytest.raises(AssertionError, match="rand_crop"):
         mx.image.CreateAugmenter((3, 8, 8), rand_resize=True)
 

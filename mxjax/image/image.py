@@ -14,12 +14,14 @@ import warnings
 import numpy as np
 
 from .. import _image_codec
+from .. import ndarray as nd
 from ..base import MXNetError
 from ..ndarray import NDArray, host
 from ..operator.image import resize
 
 __all__ = ["imread", "imdecode", "imresize", "scale_down", "copyMakeBorder", "resize_short",
-           "fixed_crop", "random_crop", "center_crop", "color_normalize", "random_size_crop"]
+           "fixed_crop", "random_crop", "center_crop", "color_normalize", "random_size_crop",
+           "imrotate", "random_rotate"]
 
 
 def _value(src):
@@ -259,3 +261,67 @@ def random_size_crop(src, size, area, ratio, interp=2, **kwargs):
         raise TypeError(f"random_size_crop: unexpected keyword arguments {sorted(kwargs)}")
     out, box = _random_size_crop(_value(src), size, area, ratio, interp)
     return _result(out, src), box
+
+
+def _rotation_grid(angles, height, width, zoom_in, zoom_out):
+    """The (N, 2, H, W) sampling grid rotating an image by each of ``angles`` (degrees)
+    about its centre, in float32 steps as MXNet computes it."""
+    f32 = np.float32
+    rad = (f32(np.pi) * angles.astype(f32) / f32(180)).reshape(-1, 1, 1)
+    hscale, wscale = f32((height - 1) / 2), f32((width - 1) / 2)
+    rows = np.arange(height, dtype=f32).reshape(1, height, 1) - hscale
+    cols = np.arange(width, dtype=f32).reshape(1, 1, width) - wscale
+    cos, sin = np.cos(rad), np.sin(rad)
+    x = (cols * cos - rows * sin) / wscale
+    y = (cols * sin + rows * cos) / hscale
+    grid = np.stack(np.broadcast_arrays(x, y), axis=1)
+    if zoom_in or zoom_out:
+        h, w = f32(height), f32(width)
+        rho, corner = np.sqrt(h * h + w * w), np.arctan(h / w)
+        turn = np.abs(rad)
+        max_x = np.maximum(np.abs(rho * np.cos(corner + turn)), np.abs(rho * np.cos(corner - turn)))
+        max_y = np.maximum(np.abs(rho * np.sin(corner + turn)), np.abs(rho * np.sin(corner - turn)))
+        if zoom_out:
+            scale = np.maximum(max_x / w, max_y / h)
+        else:
+            scale = np.minimum(w / max_x, h / max_y)
+        grid = grid * scale[:, None]
+    return grid
+
+
+def imrotate(src, rotation_degrees, zoom_in=False, zoom_out=False):
+    """Rotate a float32 CHW image (by a number of degrees) or NCHW batch (by a number or
+    one angle per image) about the centre, bilinearly; ``zoom_in`` scales so no padding
+    shows, ``zoom_out`` so the whole image stays in view."""
+    if zoom_in and zoom_out:
+        raise ValueError("`zoom_in` and `zoom_out` cannot be both True")
+    if src.dtype != np.float32:
+        raise TypeError("Only `float32` images are supported by this function")
+    single = src.ndim == 3
+    if single:
+        if not isinstance(rotation_degrees, numbers.Number):
+            raise TypeError("When a single image is passed the rotation angle is "
+                            "required to be a scalar.")
+        src = src.expand_dims(axis=0)
+    elif src.ndim != 4:
+        raise ValueError("Only 3D and 4D are supported by this function")
+    if isinstance(rotation_degrees, numbers.Number):
+        angles = np.full(len(src), rotation_degrees, np.float32)
+    else:
+        angles = _value(rotation_degrees).reshape(-1)
+    if len(angles) != len(src):
+        raise ValueError("The number of images must be equal to the number of rotation "
+                         f"angles, got {len(src)} images and {len(angles)} angles")
+    grid = _rotation_grid(angles, src.shape[2], src.shape[3], zoom_in, zoom_out)
+    out = nd.BilinearSampler(src, host.wrap(grid, src.context))
+    return out[0] if single else out
+
+
+def random_rotate(src, angle_limits, zoom_in=False, zoom_out=False):
+    """``imrotate`` by angles drawn uniformly from ``angle_limits`` (degrees) with numpy's
+    global generator, one per image."""
+    if src.ndim == 3:
+        angles = np.random.uniform(*angle_limits)
+    else:
+        angles = np.random.uniform(*angle_limits, size=src.shape[0]).astype(np.float32)
+    return imrotate(src, angles, zoom_in=zoom_in, zoom_out=zoom_out)

@@ -71,6 +71,16 @@ def function_cases(mx, img):
     mean, std = mx.nd.array(MEAN), mx.nd.array(STD)
     out["color_normalize"] = mx.image.color_normalize(f32.copy(), mean, std)
     out["color_normalize/mean"] = mx.image.color_normalize(f32.copy(), mean)
+    chw = mx.nd.transpose(mx.image.fixed_crop(img, 0, 0, 13, 9).astype("float32"), axes=(2, 0, 1))
+    batch = mx.nd.stack(chw, chw * 0.5, axis=0)
+    for kwargs in (dict(), dict(zoom_in=True), dict(zoom_out=True)):
+        name = "/".join(kwargs) or "plain"
+        out[f"imrotate/{name}"] = mx.image.imrotate(chw, 30, **kwargs)
+        out[f"imrotate/batch/{name}"] = mx.image.imrotate(batch, mx.nd.array([-45, 100]),
+                                                          **kwargs)
+    seeded(4)
+    out["random_rotate"] = mx.image.random_rotate(chw, (-30, 30))
+    out["random_rotate/batch"] = mx.image.random_rotate(batch, (-90, 90), zoom_in=True)
     return {k: v if isinstance(v, np.ndarray) else v.asnumpy() for k, v in out.items()}
 
 

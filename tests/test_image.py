@@ -43,6 +43,17 @@ def test_decode():
     check(cases.decode_cases(mx, PNG, JPG), 8)
 
 
+def test_png_without_opencv(monkeypatch):
+    from mxjax import _image_codec
+    monkeypatch.setattr(_image_codec, "_cv2", lambda: None)
+    monkeypatch.setattr(_image_codec, "_pil", lambda: None)
+    for flag in (0, 1):
+        np.testing.assert_array_equal(mx.image.imdecode(PNG, flag=flag).asnumpy(),
+                                      GOLDEN[f"imdecode/png/flag{flag}"])
+    np.testing.assert_array_equal(mx.image.imdecode(PNG, to_rgb=0).asnumpy(),
+                                  GOLDEN["imdecode/png/bgr"])
+
+
 def test_imread(tmp_path, img):
     path = tmp_path / "small.jpg"
     path.write_bytes(JPG)

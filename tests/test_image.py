@@ -70,6 +70,16 @@ def test_functions(img):
     check(cases.function_cases(mx, img), 79)
 
 
+def test_results_stay_on_the_host(img):
+    from mxjax.ndarray import host
+    out = mx.image.CreateAugmenter((3, 20, 20), rand_crop=True, brightness=0.1, mean=True)
+    x = img
+    for aug in out:
+        x = aug(x)
+        assert host.value(x) is not None, aug.dumps()
+    assert host.value(mx.image.imresize(img, 9, 7)) is not None
+
+
 def test_color_normalize_writes_its_input(img):
     src = img.astype("float32")
     out = mx.image.color_normalize(src, mx.nd.array(cases.MEAN))

@@ -122,3 +122,23 @@ def test_image_iter(tmp_path):
             (tmp_path / key.split("/", 1)[1]).write_bytes(data.tobytes())
     results = cases.iter_cases(mx, str(tmp_path))
     check(results, sum(key.startswith("iter/") for key in GOLDEN))
+
+
+def test_out_arguments(img):
+    out = mx.nd.zeros((37, 53, 3), dtype="uint8")
+    assert mx.image.imdecode(JPG, out=out) is out
+    np.testing.assert_array_equal(out.asnumpy(), GOLDEN["imdecode/jpg/flag1"])
+    small = mx.nd.zeros((30, 20, 3), dtype="uint8")
+    assert mx.image.imresize(img, 20, 30, 3, out=small) is small
+    np.testing.assert_array_equal(small.asnumpy(), GOLDEN["imresize/3/20x30"])
+    with pytest.raises(mx.MXNetError, match="out array has shape"):
+        mx.image.imresize(img, 21, 30, out=small)
+
+
+def test_image_iter_names_a_broken_image(tmp_path):
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    (tmp_path / "list.lst").write_text("0\t1.0\tbad.png\n")
+    it = mx.image.ImageIter(1, (3, 4, 4), path_imglist=str(tmp_path / "list.lst"),
+                            path_root=str(tmp_path))
+    with pytest.raises(RuntimeError, match="Broken image filename: bad.png"):
+        it.next()

@@ -25,9 +25,9 @@ __all__ = ["imread", "imdecode", "imresize", "scale_down", "copyMakeBorder", "re
 
 
 def _value(src):
-    """The numpy value of an image (an NDArray, on the host or a device, or numpy)."""
-    if isinstance(src, np.ndarray):
-        return src
+    """The numpy value of an NDArray (on the host or a device) or of anything array-like."""
+    if not isinstance(src, NDArray):
+        return np.asarray(src)
     current = host.value(src)
     return current if current is not None else src.asnumpy()
 

@@ -67,7 +67,7 @@ def test_imread(tmp_path, img):
 
 
 def test_functions(img):
-    check(cases.function_cases(mx, img), 79)
+    check(cases.function_cases(mx, img), 84)
 
 
 def test_results_stay_on_the_host(img):

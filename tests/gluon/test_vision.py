@@ -135,8 +135,10 @@ def test_transform_errors():
         T.Resize(2, interpolation=7)(img)
     with pytest.raises(mx.MXNetError, match="dtype"):
         T.Resize(2)(img.astype("float16"))
-    with pytest.raises(NotImplementedError, match="Rotate"):
-        T.Rotate(30)
+    with pytest.raises(TypeError, match="float32"):
+        T.Rotate(30)(img)
+    with pytest.raises(ValueError, match="ordered"):
+        T.RandomRotation((10, -10))
 
 
 def test_cropresize_without_interpolation_is_bilinear():

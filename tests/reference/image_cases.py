@@ -81,6 +81,12 @@ def function_cases(mx, img):
     seeded(4)
     out["random_rotate"] = mx.image.random_rotate(chw, (-30, 30))
     out["random_rotate/batch"] = mx.image.random_rotate(batch, (-90, 90), zoom_in=True)
+    transforms = mx.gluon.data.vision.transforms
+    out["transforms/rotate"] = transforms.Rotate(-60, zoom_out=True)(chw)
+    for seed in SEEDS:
+        seeded(seed)
+        out[f"transforms/random_rotation/{seed}"] = transforms.RandomRotation(
+            (-40, 40), rotate_with_proba=0.5)(batch)
     return {k: v if isinstance(v, np.ndarray) else v.asnumpy() for k, v in out.items()}
 
 

@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 
-RESIZES = [(20, 30), (80, 50), (26, 18), (53, 74)]  # (w, h)
+RESIZES = [(20, 30), (80, 50), (26, 18), (60, 20)]  # (w, h) of a 53x37 image
 BORDERS = {"constant": dict(type=0), "replicate": dict(type=1), "reflect": dict(type=2),
            "wrap": dict(type=3), "reflect101": dict(type=4),
            "values": dict(type=0, values=(1.0, 2.0, 300.0)), "value": dict(type=0, value=7.4)}

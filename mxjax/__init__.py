@@ -30,6 +30,7 @@ from . import (  # noqa: E402
     context,
     contrib,
     gluon,
+    image,
     initializer,
     io,
     kvstore,
@@ -50,6 +51,7 @@ from . import (  # noqa: E402
     util,
     visualization,
 )
+from . import image as img  # noqa: E402
 from . import initializer as init  # noqa: E402
 from . import kvstore as kv  # noqa: E402
 from . import module as mod  # noqa: E402
@@ -91,8 +93,8 @@ __version__ = "1.9.1"
 __all__ = ["nd", "ndarray", "np", "npx", "rnd", "runtime", "util", "is_np_array",
            "is_np_shape", "np_array", "np_shape", "set_np_shape", "use_np", "use_np_array",
            "use_np_shape", "autograd", "random", "base", "context", "initializer", "init",
-           "name", "gluon", "io", "kv", "kvstore", "lr_scheduler", "metric", "optimizer",
-           "profiler", "recordio", "sym", "callback", "contrib", "model", "module", "mod",
-           "monitor", "mon", "rnn",
+           "name", "gluon", "image", "img", "io", "kv", "kvstore", "lr_scheduler", "metric",
+           "optimizer", "profiler", "recordio", "sym", "callback", "contrib", "model",
+           "module", "mod", "monitor", "mon", "rnn",
            "symbol", "test_utils", "visualization", "viz", "AttrScope", "Context", "cpu", "gpu",
            "cpu_pinned", "num_gpus", "current_context", "gpu_memory_info", "MXNetError"]

@@ -18,7 +18,7 @@ from .. import _tracing, autograd
 from ..context import Context, current_context
 from .ndarray import NDArray
 
-__all__ = ["wrap", "value", "enabled", "transfer", "HostCopy"]
+__all__ = ["wrap", "value", "enabled", "transfer", "assign", "HostCopy"]
 
 
 def wrap(array, ctx=None):
@@ -47,6 +47,18 @@ def transfer(x):
     if type(x) is NDArray and x._root is None and type(x._value) is np.ndarray:
         x._value = jax.device_put(x._value, x._ctx.jax_device)
     return x
+
+
+def assign(x, array):
+    """Write the numpy ``array`` (broadcastable to ``x``'s shape) into NDArray ``x`` in
+    place: a host-valued ``x`` keeps a host value, any other is written on its device."""
+    current = value(x)
+    if current is None:
+        x[:] = array
+        return
+    if not x.writable:
+        raise ValueError("trying to write into a readonly NDArray")
+    x._set_data(np.ascontiguousarray(np.broadcast_to(array, current.shape), current.dtype))
 
 
 class HostCopy:

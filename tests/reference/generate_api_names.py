@@ -4,8 +4,9 @@
 
 Writes ``goldens/api_names.json``: per namespace (``mx.nd``, ``mx.gluon.nn``, ...), the
 sorted public names MXNet 1.9.1 exposes there (no leading underscore, no modules). The
-namespaces are the ones issue 10 covers; the Module, KVStore, viz, model-zoo and image
-APIs, the NumPy interface and the sparse-only names are left to their own work.
+namespaces are the ones issue 10 covers, and ``mx.image`` (issue 15); the Module,
+KVStore, viz and model-zoo APIs, the NumPy interface and the sparse-only names are left
+to their own work.
 """
 
 import importlib
@@ -24,7 +25,7 @@ NAMESPACES = [
     "attribute", "base", "util", "runtime", "engine", "test_utils", "operator",
     "gluon", "gluon.nn", "gluon.rnn", "gluon.loss", "gluon.utils", "gluon.data",
     "gluon.data.vision", "gluon.data.vision.transforms", "gluon.contrib.nn",
-    "gluon.contrib.rnn",
+    "gluon.contrib.rnn", "image",
 ]
 # Names that belong to other issues or to interfaces mxjax does not provide.
 LATER = {"mod", "module", "kv", "kvstore", "kvstore_server", "viz", "visualization", "image",

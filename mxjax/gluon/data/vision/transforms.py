@@ -10,15 +10,18 @@ Deterministic transforms match MXNet 1.9.1's values: ``Resize`` and the crops re
 the OpenCV ``resize`` MXNet calls, bit for bit on JAX's CPU backend for every method and
 for uint8 and float images (backends that fuse multiply-adds may differ by one unit in
 the last place, or by 1 on uint8). Random transforms draw from ``mx.random``
-(reproducible with ``mx.random.seed``), except ``RandomResizedCrop`` and ``RandomApply``,
-which use Python's ``random`` as MXNet does; on host images they draw from
-``mx.random.host_generator()`` (also reseeded by ``mx.random.seed``).
+(reproducible with ``mx.random.seed``; on host images from ``mx.random.host_generator()``,
+also reseeded by ``mx.random.seed``), except those that draw as MXNet does:
+``RandomResizedCrop`` and ``RandomApply`` from Python's ``random``, ``RandomRotation``
+from numpy's global generator. ``Rotate`` and ``RandomRotation`` take float32 CHW images
+(``mx.image.imrotate``).
 """
 
 import random
 
 import numpy as np
 
+from .... import image
 from .... import ndarray as nd
 from .... import random as _random
 from ....base import MXNetError, numeric_types
@@ -545,15 +548,38 @@ class RandomApply(Sequential):
 
 
 class Rotate(Block):
-    """Rotation by a fixed angle: not implemented in mxjax (MXNet's version needs
-    ``mx.image.imrotate``)."""
+    """Rotate a float32 (N,) C, H, W image by ``rotation_degrees`` about its centre
+    (``mx.image.imrotate``); ``zoom_in``/``zoom_out`` as there."""
 
     def __init__(self, rotation_degrees, zoom_in=False, zoom_out=False):
-        raise NotImplementedError("transforms.Rotate is not implemented in mxjax")
+        super().__init__()
+        self._args = (rotation_degrees, zoom_in, zoom_out)
+
+    def forward(self, x):
+        if x.dtype != np.float32:
+            raise TypeError("This transformation only supports float32. "
+                            "Consider calling it after ToTensor")
+        return image.imrotate(x, *self._args)
 
 
 class RandomRotation(Block):
-    """Rotation by a random angle: not implemented in mxjax."""
+    """With probability ``rotate_with_proba``, rotate by an angle drawn uniformly from
+    ``angle_limits`` (``mx.image.random_rotate``; numpy's global generator, as MXNet)."""
 
     def __init__(self, angle_limits, zoom_in=False, zoom_out=False, rotate_with_proba=1.0):
-        raise NotImplementedError("transforms.RandomRotation is not implemented in mxjax")
+        super().__init__()
+        lower, upper = angle_limits
+        if lower >= upper:
+            raise ValueError("`angle_limits` must be an ordered tuple")
+        if rotate_with_proba < 0 or rotate_with_proba > 1:
+            raise ValueError("Probability of rotating the image should be between 0 and 1")
+        self._args = (angle_limits, zoom_in, zoom_out)
+        self._rotate_with_proba = rotate_with_proba
+
+    def forward(self, x):
+        if np.random.random() > self._rotate_with_proba:
+            return x
+        if x.dtype != np.float32:
+            raise TypeError("This transformation only supports float32. "
+                            "Consider calling it after ToTensor")
+        return image.random_rotate(x, *self._args)

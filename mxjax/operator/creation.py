@@ -22,9 +22,10 @@ def _check_size(op, size):
 
 def _shape_check(op):
     def check(attrs):
-        if any(d < 0 for d in attrs["shape"]):
+        # -1: a dimension left to shape inference (mx.sym.zeros(shape=(2, -1)))
+        if any(d < -1 for d in attrs["shape"]):
             raise MXNetError(f"{op}: shape {attrs['shape']} has a negative dimension")
-        _check_size(op, math.prod(attrs["shape"]))
+        _check_size(op, math.prod(max(d, 0) for d in attrs["shape"]))
     return check
 
 

@@ -330,7 +330,7 @@ def test_script_definitions_travel_by_value():
     assert child is not script["Child"] and child.__module__ == "__main__"
 
 
-@pytest.mark.parametrize("runner", ["mxjax run", "python"])
+@pytest.mark.parametrize("runner", ["mxjax run", pytest.param("python", marks=pytest.mark.slow)])
 def test_workers_with_an_unguarded_script(tmp_path, runner):
     # MXNet forks its workers, so scripts rarely guard their top level; the workers must
     # neither fail to find the script's definitions nor run its top level again.

@@ -8,8 +8,9 @@ must load with the same outputs, also through ``pretrained=True`` and the model 
 
 densenet121 and inceptionv3 compile a few hundred distinct operators on their first
 forward (over a minute on two cores), and mobilenetv2's training-mode backward takes
-some 20 s, so their forward goldens are marked ``slow`` (``make test-slow``); their
-parameter names are always checked.
+some 20 s, so their forward goldens are marked ``slow`` (``make test-slow``), as are
+those of mobilenet0.25, vgg11_bn and resnet18_v2 (5-8 s each; other members of their
+families run in ``make test``); parameter names are always checked.
 """
 
 import functools
@@ -34,7 +35,8 @@ with open(os.path.join(REFERENCE, "goldens", "model_zoo.json"), encoding="utf-8"
     GOLDEN = json.load(_f)
 PARAMS = GOLDEN["params"]
 
-HEAVY = {"densenet121", "inceptionv3", "mobilenetv2_0.25"}
+HEAVY = {"densenet121", "inceptionv3", "mobilenetv2_0.25", "mobilenet0.25", "vgg11_bn",
+         "resnet18_v2"}
 TOL = dict(rtol=1e-4, atol=1e-4)
 
 

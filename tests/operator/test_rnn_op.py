@@ -97,7 +97,8 @@ def _run(arrays, lengths=None, grad=False, **attrs):
     return [o.asnumpy() for o in outs], [x.grad.asnumpy() for x in nds]
 
 
-@pytest.mark.parametrize("mode", ["rnn_relu", "rnn_tanh", "lstm", "gru"])
+@pytest.mark.parametrize("mode", [pytest.param(m, marks=pytest.mark.slow)
+                                  for m in ("rnn_relu", "rnn_tanh", "lstm")] + ["gru"])
 def test_sequence_length_equals_truncated_runs(mode):
     """Each batch element behaves as if run alone on its first `length` steps; steps past
     the length output zeros and get no gradient (cuDNN's semantics; MXNet's CPU build

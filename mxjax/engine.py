@@ -43,6 +43,7 @@ _MAX_NODES = 20000             # a graph this long runs even if nothing asks for
 _LOOP_MIN_OPS = 16             # eager operators between two reads that make a loop body worth
                                # compiling once it repeats (fewer: dispatch beats a compile)
 _LOOP_MEMORY = 64              # eager runs remembered, to notice one repeating
+_CAPTURE_LOOPS = os.environ.get("MXJAX_CAPTURE_LOOPS", "1") not in ("0", "false", "False")
 _RECOMPILE_WARNING_AFTER = 4   # distinct input shapes for one graph structure
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -262,7 +263,8 @@ def note_read():
     if not keys:
         return
     _state.eager_keys = []
-    if len(keys) < _LOOP_MIN_OPS or not _state.enabled or _tracing.active():
+    if len(keys) < _LOOP_MIN_OPS or not _state.enabled or not _CAPTURE_LOOPS or \
+            _tracing.active():
         return
     run = hash(tuple(keys))
     segments = _state.segments

@@ -30,6 +30,7 @@ from tests.reference.generate_layers import (
     construct_error,
     run_case,
 )
+from tests.variants import alternating
 
 GOLDENS = os.path.join(os.path.dirname(__file__), os.pardir, "reference", "goldens")
 with np.load(os.path.join(GOLDENS, "layers.npz")) as _npz:
@@ -68,8 +69,7 @@ def test_goldens_cover_every_case():
     assert set(EXPECTED["errors"]) == set(ERROR_CASES)
 
 
-@pytest.mark.parametrize("hybridize", [False, True], ids=["imperative", "hybridized"])
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name,hybridize", alternating(list(CASES)))
 def test_layer_matches_mxnet(name, hybridize, request):
     if name in _OPERATOR_GAPS:
         request.applymarker(pytest.mark.xfail(reason=_OPERATOR_GAPS[name], strict=True))

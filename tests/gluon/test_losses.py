@@ -23,6 +23,7 @@ from tests.reference.generate_losses import (
     spec,
 )
 from tests.reference.generate_losses import names as loss_names
+from tests.variants import alternating
 
 with np.load(NPZ) as _npz:
     ARRAYS = {k: _npz[k] for k in _npz.files}
@@ -68,8 +69,7 @@ def takes_float(cid):
     return any(isinstance(a, float) for a in golden_inputs(cid))
 
 
-@pytest.mark.parametrize("hybridize", [False, True], ids=["imperative", "hybridized"])
-@pytest.mark.parametrize("cid", sorted(CASES))
+@pytest.mark.parametrize("cid,hybridize", alternating(sorted(CASES)))
 def test_matches_mxnet(cid, hybridize):
     ins, case = golden_inputs(cid), CASES[cid]
     if hybridize and takes_float(cid):

@@ -28,6 +28,7 @@ from tests.reference.generate_rnn_layers import (
     lm_values,
     run_case,
 )
+from tests.variants import alternating
 
 GOLDENS = os.path.join(os.path.dirname(__file__), os.pardir, "reference", "goldens")
 with np.load(os.path.join(GOLDENS, "rnn_layers.npz")) as _npz:
@@ -57,8 +58,7 @@ def test_goldens_cover_every_case():
     assert {k.split(":")[0] for k in ARRAYS} == set(CASES)
 
 
-@pytest.mark.parametrize("hybridize", [False, True], ids=["imperative", "hybridized"])
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name,hybridize", alternating(list(CASES)))
 def test_matches_mxnet(name, hybridize):
     got, meta = _run(name, hybridize)
     assert meta == EXPECTED[name]

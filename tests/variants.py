@@ -9,9 +9,10 @@ __all__ = ["alternating"]
 PATHS = ((False, "imperative"), (True, "hybridized"))
 
 
-def alternating(names):
-    """``(name, hybridize)`` parameters for every name and both paths; one of each name's
-    two is marked ``slow``."""
-    return [pytest.param(name, hybridize, id=f"{name}-{label}",
+def alternating(names, paths=PATHS):
+    """``(name, path)`` parameters for every name and both ``paths`` (``(value, label)``
+    pairs; default: imperative and hybridized); one of each name's two is marked
+    ``slow``."""
+    return [pytest.param(name, value, id=f"{name}-{label}",
                          marks=[pytest.mark.slow] if (i + j) % 2 else [])
-            for i, name in enumerate(names) for j, (hybridize, label) in enumerate(PATHS)]
+            for i, name in enumerate(names) for j, (value, label) in enumerate(paths)]

@@ -62,10 +62,13 @@ def _with_grads(fn, x, w, g):
 
 
 # im2col is chosen for ungrouped convolutions only, and is the same product for 1x1 kernels
-@pytest.mark.parametrize("case, im2col", [(c, False) for c in CONVS] +
-                         [(c, True) for c in CONVS if c[9] == 1 and np.prod(c[4]) > 1],
-                         ids=lambda v: v if isinstance(v, bool) else
-                         f"{len(v[2])}d-g{v[9]}-{v[1]}ch")
+# make test checks every other geometry (make test-slow all of them)
+@pytest.mark.parametrize("case, im2col", [
+    pytest.param(c, im2col, marks=[pytest.mark.slow] if i % 2 else [],
+                 id=f"{len(c[2])}d-g{c[9]}-{c[1]}ch-{im2col}")
+    for i, (c, im2col) in enumerate([(c, False) for c in CONVS] +
+                                    [(c, True) for c in CONVS if c[9] == 1
+                                     and np.prod(c[4]) > 1])])
 def test_conv_formulation_matches_lax(case, im2col):
     groups = case[9]
     x, w, kw = _case(*case)

@@ -17,7 +17,6 @@ from ..base import MXNetError
 from ..ndarray import NDArray, host
 from .image import (
     _center_crop,
-    _get_interp_method,
     _normalized,
     _random_crop,
     _random_size_crop,
@@ -25,6 +24,7 @@ from .image import (
     _result,
     _short_side,
     _value,
+    interp_method,
 )
 
 __all__ = ["Augmenter", "SequentialAug", "ResizeAug", "ForceResizeAug", "RandomCropAug",
@@ -122,7 +122,7 @@ class ForceResizeAug(Augmenter):
     def __call__(self, src):
         img = _value(src)
         sizes = (img.shape[0], img.shape[1], self.size[1], self.size[0])
-        interp = _get_interp_method(self.interp, sizes)
+        interp = interp_method(self.interp, sizes)
         return _result(_resized(img, self.size[0], self.size[1], interp), src)
 
 

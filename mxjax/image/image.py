@@ -142,7 +142,7 @@ def copyMakeBorder(src, top, bot, left, right, type=0, value=0.0, values=(), out
     return _result(padded, src, out)
 
 
-def _get_interp_method(interp, sizes=()):
+def interp_method(interp, sizes=()):
     """An interpolation code 0-4: 9 picks by the resize's direction (``sizes`` = old h,
     old w, new h, new w), 10 picks at random (Python's ``random``)."""
     if interp == 9:
@@ -164,7 +164,7 @@ def _get_interp_method(interp, sizes=()):
 def _short_side(img, size, interp):
     h, w = img.shape[:2]
     new_h, new_w = (size * h // w, size) if h > w else (size, size * w // h)
-    return _resized(img, new_w, new_h, _get_interp_method(interp, (h, w, new_h, new_w)))
+    return _resized(img, new_w, new_h, interp_method(interp, (h, w, new_h, new_w)))
 
 
 def resize_short(src, size, interp=2):
@@ -176,7 +176,7 @@ def _fixed_crop(img, x0, y0, w, h, size, interp):
     out = img[y0:y0 + h, x0:x0 + w]
     if size is not None and (w, h) != size:
         sizes = (h, w, size[1], size[0])
-        out = _resized(out, size[0], size[1], _get_interp_method(interp, sizes))
+        out = _resized(out, size[0], size[1], interp_method(interp, sizes))
     return out
 
 

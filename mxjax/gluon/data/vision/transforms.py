@@ -25,6 +25,7 @@ from .... import image
 from .... import ndarray as nd
 from .... import random as _random
 from ....base import MXNetError, numeric_types
+from ....image.image import interp_method
 from ....ndarray import host
 from ...block import Block, HybridBlock
 from ...nn import HybridSequential, Sequential
@@ -309,28 +310,12 @@ class CropResize(_HostPath, HybridBlock):
         return out
 
 
-def _interp_method(interp, sizes):
-    """MXNet's ``image._get_interp_method``: 9 picks by direction, 10 at random."""
-    if interp == 9:
-        old_h, old_w, new_h, new_w = sizes
-        if new_h > old_h and new_w > old_w:
-            return 2
-        if new_h < old_h and new_w < old_w:
-            return 3
-        return 1
-    if interp == 10:
-        return random.randint(0, 4)
-    if interp not in (0, 1, 2, 3, 4):
-        raise ValueError(f"Unknown interp method {interp}")
-    return interp
-
-
 def _fixed_crop(src, x0, y0, w, h, size, interp):
     """Crop (x0, y0, w, h) out of an HWC image, resizing to ``size`` = (w, h) if needed."""
     value = host.value(src)
     out = src[y0:y0 + h, x0:x0 + w] if value is None else value[y0:y0 + h, x0:x0 + w]
     if size is not None and (w, h) != tuple(size):
-        method = _interp_method(interp, (h, w, size[1], size[0]))
+        method = interp_method(interp, (h, w, size[1], size[0]))
         if value is None:
             return ops.apply(ops.resize, out, size=tuple(size), interp=method)
         out = ops.resize(out, size=tuple(size), interp=method, xp=np)

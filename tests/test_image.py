@@ -142,3 +142,8 @@ def test_image_iter_names_a_broken_image(tmp_path):
                             path_root=str(tmp_path))
     with pytest.raises(RuntimeError, match="Broken image filename: bad.png"):
         it.next()
+
+
+def test_imdecode_of_an_empty_buffer_raises_mxnet_error():
+    with pytest.raises(mx.base.MXNetError, match="empty"):
+        mx.image.imdecode(b"", to_rgb=0)

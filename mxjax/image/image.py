@@ -75,6 +75,8 @@ def imdecode(buf, flag=1, to_rgb=1, out=None):
     elif not isinstance(buf, (bytes, bytearray)):
         raise ValueError("buf must be of type bytes, bytearray or numpy.ndarray, got "
                          f"{type(buf).__name__}; convert a str to bytes first")
+    if not buf:
+        raise MXNetError("imdecode: the buffer is empty")
     return _result(_decoded(bytes(buf), flag, to_rgb), out=out)
 
 

@@ -415,3 +415,18 @@ def test_loading_states_runs_no_code(tmp_path):
     with pytest.raises(mx.MXNetError, match="refusing to load"):
         kv.load_optimizer_states(str(fname))
     assert not (tmp_path / "ran").exists()
+
+
+def test_unsafe_states_load_only_with_the_explicit_opt_in(tmp_path, monkeypatch):
+    """A trusted legacy states file naming another class (here a harmless Counter) loads
+    only with MXJAX_ALLOW_UNSAFE_STATES=1; the refusal names the opt-in."""
+    import collections
+
+    fname = tmp_path / "states"
+    fname.write_bytes(pickle.dumps({0: collections.Counter(a=1)}))
+    updater = mx.optimizer.get_updater(mx.optimizer.SGD())
+    with pytest.raises(mx.MXNetError, match="MXJAX_ALLOW_UNSAFE_STATES=1"):
+        updater.set_states(fname.read_bytes())
+    monkeypatch.setenv("MXJAX_ALLOW_UNSAFE_STATES", "1")
+    updater.set_states(fname.read_bytes())
+    assert updater.states[0] == collections.Counter(a=1)

@@ -10,6 +10,7 @@ own classes when loading, so mxjax loads MXNet's.
 """
 
 import io
+import os
 import pickle
 
 import jax.numpy as jnp
@@ -128,11 +129,21 @@ class _Unpickler(pickle.Unpickler):
             found = getattr(lr_scheduler, name, None)
             if isinstance(found, type) and issubclass(found, lr_scheduler.LRScheduler):
                 return found
-        elif (module, name) in _DATA_GLOBALS:
+        elif (module, name) in _DATA_GLOBALS or _unsafe_allowed():
             return super().find_class(module, name)
         raise MXNetError(
             f"optimizer states: refusing to load {module}.{name} (only arrays, optimizers, "
-            "learning-rate schedulers and plain data are loaded from a states file)")
+            "learning-rate schedulers and plain data are loaded from a states file; for a "
+            "file you trust that needs more, such as a custom optimizer's, set "
+            f"{_UNSAFE_ENV}=1: then loading it may run any code it names)")
+
+
+_UNSAFE_ENV = "MXJAX_ALLOW_UNSAFE_STATES"
+
+
+def _unsafe_allowed():
+    """The explicit opt-in for trusted legacy states files: any class or function."""
+    return os.environ.get(_UNSAFE_ENV, "0") not in ("0", "", "false", "False")
 
 
 def dumps(obj):

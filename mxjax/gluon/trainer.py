@@ -273,17 +273,9 @@ class Trainer:
             if param._stype == "default":
                 self._kvstore.pull(i, grads, priority=-i, ignore_sparse=self._distributed)
         if dense:
-            self._pushpull([i for i, _ in dense], [g for _, g in dense])
-
-    def _pushpull(self, keys, values, out=None):
-        """All keys in one pushpull on mxjax's store (one compiled sum and update); key by
-        key, as MXNet does, on any other store."""
-        if isinstance(self._kvstore, kvs.KVStore):
-            self._kvstore.pushpull(keys, values, out=out)
-            return
-        for n, key in enumerate(keys):
-            self._kvstore.pushpull(key, values[n], out=None if out is None else out[n],
-                                   priority=-key)
+            keys = [i for i, _ in dense]
+            kvs.kvstore.pushpull_all(self._kvstore, keys, [g for _, g in dense], None,
+                                     [-k for k in keys])
 
     def _check_stale(self, ignore_stale_grad):
         """Raise before any update if a gradient was not refreshed by backward."""
@@ -318,7 +310,7 @@ class Trainer:
             grads.append(param.list_grad())
             datas.append(arrays)
         if keys:
-            self._pushpull(keys, grads, out=datas)
+            kvs.kvstore.pushpull_all(self._kvstore, keys, grads, datas, [-k for k in keys])
 
     def _update(self, ignore_stale_grad=False):
         updates = [[] for _ in self._updaters]

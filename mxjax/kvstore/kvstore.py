@@ -393,3 +393,14 @@ class KVStore(KVStoreBase):
 
     def _barrier(self):
         """Wait for the other workers (there are none in one process)."""
+
+
+def pushpull_all(store, keys, values, out, priorities):
+    """``store.pushpull`` of every key: all keys in one call on mxjax's own store (one
+    compiled sum, and update), key by key with ``priorities``, as MXNet's callers do, on
+    any other store (a custom one sees each call)."""
+    if isinstance(store, KVStore):
+        store.pushpull(keys, values, out=out)
+        return
+    for n, (key, priority) in enumerate(zip(keys, priorities)):
+        store.pushpull(key, values[n], out=None if out is None else out[n], priority=priority)

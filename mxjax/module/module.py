@@ -34,17 +34,6 @@ def _storage_type(var_attrs):
     return {"1": "row_sparse", "2": "csr"}.get(var_attrs.get("__storage_type__"), "default")
 
 
-def _pushpull(kvstore, names, values, outs):
-    """Sum each parameter's per-device ``values`` through the store into ``outs``: all
-    names in one call on mxjax's store (one compiled sum, and update), name by name, as
-    MXNet does, on any other store."""
-    if isinstance(kvstore, kvs.KVStore):
-        kvstore.pushpull(names, values, out=outs)
-        return
-    for index, (name, value, out) in enumerate(zip(names, values, outs)):
-        kvstore.pushpull(name, value, out=out, priority=-index)
-
-
 def _with_grads(param_arrays, grad_arrays, param_names):
     """``(names, grads, weights)`` of the parameters that have gradients."""
     rows = [(param_names[i], grads, weights)
@@ -71,7 +60,8 @@ def _update_params(param_arrays, grad_arrays, updater, num_device, kvstore, para
     if kvstore is not None:
         names, grads, _ = _with_grads(param_arrays, grad_arrays, param_names)
         if names:
-            _pushpull(kvstore, names, grads, grads)
+            kvs.kvstore.pushpull_all(kvstore, names, grads, grads,
+                                     [-i for i in range(len(names))])
     updates = [[] for _ in range(num_device)]
     for i, (weights, grads) in enumerate(zip(param_arrays, grad_arrays)):
         if grads[0] is None:
@@ -90,7 +80,8 @@ def _update_params_on_kvstore(param_arrays, grad_arrays, kvstore, param_names):
     backward wrote them."""
     names, grads, weights = _with_grads(param_arrays, grad_arrays, param_names)
     if names:
-        _pushpull(kvstore, names, grads, weights)
+        kvs.kvstore.pushpull_all(kvstore, names, grads, weights,
+                                 [-i for i in range(len(names))])
 
 
 class Module(BaseModule):
